@@ -1,0 +1,54 @@
+namespace MetaNotebooks.Torch;
+
+/// <summary>
+/// Disposes, at its end, every tensor made on this thread while it was the innermost scope, except those moved
+/// out (<see cref="MoveToOuter"/>, <see cref="Tensor.MoveToOuterDisposeScope"/>) or detached
+/// (<see cref="Tensor.DetachFromDisposeScope"/>). Created by <c>torch.NewDisposeScope()</c>.
+/// </summary>
+public sealed class DisposeScope : IDisposable
+{
+    [ThreadStatic] private static DisposeScope? current;
+    private readonly DisposeScope? outer;
+    private readonly List<Tensor> tensors = new();
+    private bool disposed;
+
+    internal DisposeScope()
+    {
+        outer = current;
+        current = this;
+    }
+
+    internal static DisposeScope? Current => current;
+
+    /// <summary>Number of tensors this scope will dispose.</summary>
+    public int Count => tensors.Count(t => ReferenceEquals(t.OwningScope, this) && !t.IsDisposed);
+
+    internal void Add(Tensor t)
+    {
+        t.OwningScope = this;
+        tensors.Add(t);
+    }
+
+    /// <summary>Hands the tensors to the enclosing scope (or to no scope) so they outlive this one.</summary>
+    public void MoveToOuter(params Tensor[] ts)
+    {
+        foreach (var t in ts) MoveToOuter(t);
+    }
+
+    internal void MoveToOuter(Tensor t)
+    {
+        if (!ReferenceEquals(t.OwningScope, this)) return;
+        t.OwningScope = null;
+        outer?.Add(t);
+    }
+
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        if (ReferenceEquals(current, this)) current = outer;
+        foreach (var t in tensors)
+            if (ReferenceEquals(t.OwningScope, this)) t.Dispose();
+        tensors.Clear();
+    }
+}

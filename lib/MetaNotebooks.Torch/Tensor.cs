@@ -1,0 +1,180 @@
+using System.Runtime.CompilerServices;
+
+namespace MetaNotebooks.Torch;
+
+/// <summary>
+/// An n-dimensional array in libtorch, with autograd. Owns one reference to a native tensor, released by
+/// <see cref="Dispose"/>, by the dispose scope it was made in, or (as a backstop) by the finalizer.
+/// </summary>
+public sealed partial class Tensor : IDisposable
+{
+    private IntPtr handle;
+    private long[]? cachedShape;
+    private ScalarType? cachedDtype;
+    internal DisposeScope? OwningScope;
+
+    internal Tensor(IntPtr handle)
+    {
+        this.handle = handle;
+        DisposeScope.Current?.Add(this);
+    }
+
+    ~Tensor()
+    {
+        if (handle != IntPtr.Zero) Native.mn_free(handle);
+    }
+
+    internal IntPtr Handle
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => handle != IntPtr.Zero ? handle : throw new ObjectDisposedException(nameof(Tensor), "This tensor was disposed (explicitly or by its dispose scope); move it out of the scope to keep it.");
+    }
+
+    public bool IsDisposed => handle == IntPtr.Zero;
+
+    public void Dispose()
+    {
+        var h = handle;
+        if (h == IntPtr.Zero) return;
+        handle = IntPtr.Zero;
+        OwningScope = null;
+        Native.mn_free(h);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Keeps this tensor alive past the current dispose scope (it joins the enclosing one).</summary>
+    public Tensor MoveToOuterDisposeScope()
+    {
+        OwningScope?.MoveToOuter(this);
+        return this;
+    }
+
+    /// <summary>Takes this tensor out of every dispose scope: the caller disposes it.</summary>
+    public Tensor DetachFromDisposeScope()
+    {
+        OwningScope = null;
+        return this;
+    }
+
+    // Every native call goes through these: they raise the error, wrap the result, and keep the operands
+    // alive until the call returned (a temporary's finalizer must not free it mid-call).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Tensor Result(IntPtr error, IntPtr result, string op, object? keep1 = null, object? keep2 = null)
+    {
+        Native.Check(error, op);
+        GC.KeepAlive(keep1);
+        GC.KeepAlive(keep2);
+        return new Tensor(result);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Done(IntPtr error, string op, object? keep1 = null, object? keep2 = null)
+    {
+        Native.Check(error, op);
+        GC.KeepAlive(keep1);
+        GC.KeepAlive(keep2);
+    }
+
+    // ---- metadata ----
+
+    public long[] shape => (long[])Shape.Clone();
+
+    internal long[] Shape
+    {
+        get
+        {
+            if (cachedShape != null) return cachedShape;
+            Info(out var dim, out _, out _, out _, out _);
+            var s = new long[dim];
+            unsafe
+            {
+                fixed (long* p = s) Done(Native.mn_shape(Handle, p, dim), "shape", this);
+            }
+            return cachedShape = s;
+        }
+    }
+
+    public int dim() => Shape.Length;
+    public int ndim => Shape.Length;
+    public long size(int dim) => Shape[dim < 0 ? dim + Shape.Length : dim];
+    public long numel()
+    {
+        long n = 1;
+        foreach (var d in Shape) n *= d;
+        return n;
+    }
+
+    public ScalarType dtype
+    {
+        get
+        {
+            if (cachedDtype is { } t) return t;
+            Info(out _, out var code, out _, out _, out _);
+            return (cachedDtype = (ScalarType)code).Value;
+        }
+    }
+
+    public Device device
+    {
+        get
+        {
+            Info(out _, out _, out var type, out var index, out _);
+            return new Device((DeviceType)type, index);
+        }
+    }
+
+    public bool requires_grad
+    {
+        get
+        {
+            Info(out _, out _, out _, out _, out var rg);
+            return rg != 0;
+        }
+        set => Done(Native.mn_set_requires_grad(Handle, value ? 1 : 0), "requires_grad", this);
+    }
+
+    /// <summary>Sets requires_grad in place and returns this tensor (PyTorch's requires_grad_()).</summary>
+    public Tensor requires_grad_(bool on = true)
+    {
+        requires_grad = on;
+        return this;
+    }
+
+    private void Info(out int dim, out int dtypeCode, out int devType, out int devIndex, out int requiresGrad) =>
+        Done(Native.mn_info(Handle, out dim, out dtypeCode, out devType, out devIndex, out requiresGrad), "info", this);
+
+    // ---- reading values back ----
+
+    /// <summary>The single value of a one-element tensor.</summary>
+    public T item<T>() where T : unmanaged
+    {
+        Done(Native.mn_item(Handle, out var v), "item", this);
+        return typeof(T) == typeof(bool) ? (T)(object)(v != 0) : (T)Convert.ChangeType(v, typeof(T));
+    }
+
+    /// <summary>All elements in row-major order, converted to T (float, double, long, int, byte, bool).</summary>
+    public T[] ToArray<T>() where T : unmanaged
+    {
+        var code = TypeCode<T>();
+        var n = numel();
+        var result = new T[n];
+        unsafe
+        {
+            fixed (T* p = result) Done(Native.mn_copy_out(Handle, (int)code, p, n * code.ElementSize()), "ToArray", this);
+        }
+        return result;
+    }
+
+    internal static ScalarType TypeCode<T>() where T : unmanaged =>
+        typeof(T) == typeof(float) ? ScalarType.Float32 :
+        typeof(T) == typeof(double) ? ScalarType.Float64 :
+        typeof(T) == typeof(long) ? ScalarType.Int64 :
+        typeof(T) == typeof(int) ? ScalarType.Int32 :
+        typeof(T) == typeof(short) ? ScalarType.Int16 :
+        typeof(T) == typeof(byte) ? ScalarType.Byte :
+        typeof(T) == typeof(sbyte) ? ScalarType.Int8 :
+        typeof(T) == typeof(bool) ? ScalarType.Bool :
+        throw new ArgumentException($"No tensor dtype for element type {typeof(T).Name}.");
+
+    public override string ToString() => TensorFormatter.Format(this);
+}

@@ -1,0 +1,155 @@
+// torch.nn.functional: layers, activations, losses, distances, recurrent cells.
+#include "common.h"
+
+MN_API const char* mn_linear(Handle x, Handle w, Handle b, Handle* out) {
+  MN_TRY *out = mn::box(at::linear(*x, *w, mn::opt(b))); MN_END
+}
+
+// p = [stride h, w, padding h, w, dilation h, w, output_padding h, w]; transposed selects conv_transpose2d.
+MN_API const char* mn_conv2d(Handle x, Handle w, Handle b, const int64_t* p, int64_t groups, int transposed, Handle* out) {
+  MN_TRY
+  if (transposed)
+    *out = mn::box(at::conv_transpose2d(*x, *w, mn::opt(b), {p[0], p[1]}, {p[2], p[3]}, {p[6], p[7]}, groups, {p[4], p[5]}));
+  else
+    *out = mn::box(at::conv2d(*x, *w, mn::opt(b), {p[0], p[1]}, {p[2], p[3]}, {p[4], p[5]}, groups));
+  MN_END
+}
+
+// op 0 max_pool2d, 1 avg_pool2d. p = [kernel h, w, stride h, w, padding h, w, dilation h, w].
+MN_API const char* mn_pool2d(int op, Handle x, const int64_t* p, int ceil_mode, int count_include_pad, Handle* out) {
+  MN_TRY
+  if (op == 0)
+    *out = mn::box(at::max_pool2d(*x, {p[0], p[1]}, {p[2], p[3]}, {p[4], p[5]}, {p[6], p[7]}, ceil_mode != 0));
+  else
+    *out = mn::box(at::avg_pool2d(*x, {p[0], p[1]}, {p[2], p[3]}, {p[4], p[5]}, ceil_mode != 0, count_include_pad != 0));
+  MN_END
+}
+
+MN_API const char* mn_adaptive_avg_pool2d(Handle x, int64_t h, int64_t w, Handle* out) {
+  MN_TRY *out = mn::box(at::adaptive_avg_pool2d(*x, {h, w})); MN_END
+}
+
+MN_API const char* mn_batch_norm(Handle x, Handle running_mean, Handle running_var, Handle weight, Handle bias, int training,
+                                 double momentum, double eps, Handle* out) {
+  MN_TRY
+  *out = mn::box(at::batch_norm(*x, mn::opt(weight), mn::opt(bias), mn::opt(running_mean), mn::opt(running_var), training != 0,
+                                momentum, eps, at::globalContext().userEnabledCuDNN()));
+  MN_END
+}
+
+MN_API const char* mn_layer_norm(Handle x, const int64_t* shape, int n, Handle weight, Handle bias, double eps, Handle* out) {
+  MN_TRY *out = mn::box(at::layer_norm(*x, mn::ints(shape, n), mn::opt(weight), mn::opt(bias), eps)); MN_END
+}
+
+// Dropout with an optional generator (libtorch's own dropout takes none, so a seeded mask is drawn here).
+MN_API const char* mn_dropout(Handle x, double p, int training, GenHandle g, Handle* out) {
+  MN_TRY
+  TORCH_CHECK(p >= 0 && p <= 1, "dropout probability has to be between 0 and 1, but got ", p);
+  if (!training || p == 0) { *out = mn::box(*x); return nullptr; }
+  if (p == 1) { *out = mn::box(*x * 0); return nullptr; }
+  at::Tensor mask = at::empty_like(*x, x->options().requires_grad(false)).bernoulli_(1 - p, mn::gen(g));
+  *out = mn::box(*x * mask / (1 - p));
+  MN_END
+}
+
+// Activations with parameters. op: 0 leaky_relu(a = slope), 1 elu(a = alpha), 2 softplus(a = beta, b = threshold),
+// 3 softmax(dim = a), 4 log_softmax(dim = a), 5 gelu, 6 hardtanh(a, b)
+MN_API const char* mn_activation(int op, Handle x, double a, double b, Handle* out) {
+  MN_TRY
+  at::Tensor r;
+  switch (op) {
+    case 0: r = at::leaky_relu(*x, a); break;
+    case 1: r = at::elu(*x, a); break;
+    case 2: r = at::softplus(*x, a, b); break;
+    case 3: r = at::softmax(*x, static_cast<int64_t>(a)); break;
+    case 4: r = at::log_softmax(*x, static_cast<int64_t>(a)); break;
+    case 5: r = at::gelu(*x); break;
+    case 6: r = at::hardtanh(*x, a, b); break;
+    default: TORCH_CHECK(false, "unknown activation ", op);
+  }
+  *out = mn::box(std::move(r));
+  MN_END
+}
+
+// Losses. reduction: 0 none, 1 mean, 2 sum (at::Reduction). op: 0 cross_entropy(target = class indices or
+// probabilities; arg = label smoothing), 1 nll_loss, 2 mse_loss, 3 binary_cross_entropy,
+// 4 binary_cross_entropy_with_logits(extra = pos_weight), 5 l1_loss, 6 smooth_l1 (arg = beta).
+MN_API const char* mn_loss(int op, Handle input, Handle target, Handle weight, Handle extra, int reduction, int64_t ignore_index,
+                           double arg, Handle* out) {
+  MN_TRY
+  at::Tensor r;
+  switch (op) {
+    case 0: r = at::cross_entropy_loss(*input, *target, mn::opt(weight), reduction, ignore_index, arg); break;
+    case 1: r = at::nll_loss_nd(*input, *target, mn::opt(weight), reduction, ignore_index); break;
+    case 2: r = at::mse_loss(*input, *target, reduction); break;
+    case 3: r = at::binary_cross_entropy(*input, *target, mn::opt(weight), reduction); break;
+    case 4: r = at::binary_cross_entropy_with_logits(*input, *target, mn::opt(weight), mn::opt(extra), reduction); break;
+    case 5: r = at::l1_loss(*input, *target, reduction); break;
+    case 6: r = at::smooth_l1_loss(*input, *target, reduction, arg); break;
+    default: TORCH_CHECK(false, "unknown loss ", op);
+  }
+  *out = mn::box(std::move(r));
+  MN_END
+}
+
+// op: 0 cosine_similarity(dim = i, eps = a), 1 pairwise_distance(p = a, eps = b, keepdim = i), 2 cdist(p = a)
+MN_API const char* mn_distance(int op, Handle x1, Handle x2, double a, double b, int64_t i, Handle* out) {
+  MN_TRY
+  at::Tensor r;
+  switch (op) {
+    case 0: r = at::cosine_similarity(*x1, *x2, i, a); break;
+    case 1: r = at::pairwise_distance(*x1, *x2, a, b, i != 0); break;
+    case 2: r = at::cdist(*x1, *x2, a); break;
+    default: TORCH_CHECK(false, "unknown distance ", op);
+  }
+  *out = mn::box(std::move(r));
+  MN_END
+}
+
+MN_API const char* mn_one_hot(Handle x, int64_t num_classes, Handle* out) { MN_TRY *out = mn::box(at::one_hot(*x, num_classes)); MN_END }
+
+// mode: 0 nearest, 1 bilinear, 2 area. Either size (h, w > 0) or scale factors.
+MN_API const char* mn_interpolate(Handle x, int mode, int64_t h, int64_t w, double sh, double sw, int align_corners, Handle* out) {
+  MN_TRY
+  TORCH_CHECK(x->dim() == 4, "interpolate expects a 4-D [N, C, H, W] input, got ", x->dim(), "-D");
+  int64_t oh = h > 0 ? h : static_cast<int64_t>(std::floor(x->size(2) * sh));
+  int64_t ow = w > 0 ? w : static_cast<int64_t>(std::floor(x->size(3) * sw));
+  at::Tensor r;
+  switch (mode) {
+    case 0: r = at::upsample_nearest2d(*x, {oh, ow}); break;
+    case 1: r = at::upsample_bilinear2d(*x, {oh, ow}, align_corners != 0); break;
+    case 2: r = at::adaptive_avg_pool2d(*x, {oh, ow}); break;
+    default: TORCH_CHECK(false, "unknown interpolation mode ", mode);
+  }
+  *out = mn::box(std::move(r));
+  MN_END
+}
+
+// mode: 0 constant(value), 1 reflect, 2 replicate
+MN_API const char* mn_pad(Handle x, const int64_t* pads, int n, int mode, double value, Handle* out) {
+  MN_TRY
+  auto p = mn::ints(pads, n);
+  at::Tensor r;
+  switch (mode) {
+    case 0: r = at::constant_pad_nd(*x, p, value); break;
+    case 1: r = n == 2 ? at::reflection_pad1d(*x, p) : at::reflection_pad2d(*x, p); break;
+    case 2: r = n == 2 ? at::replication_pad1d(*x, p) : at::replication_pad2d(*x, p); break;
+    default: TORCH_CHECK(false, "unknown pad mode ", mode);
+  }
+  *out = mn::box(std::move(r));
+  MN_END
+}
+
+// op 0 lstm_cell → (h', c'), 1 gru_cell → h'
+MN_API const char* mn_rnn_cell(int op, Handle x, Handle h, Handle c, Handle w_ih, Handle w_hh, Handle b_ih, Handle b_hh,
+                               Handle* h_out, Handle* c_out) {
+  MN_TRY
+  if (op == 0) {
+    auto r = at::lstm_cell(*x, {*h, *c}, *w_ih, *w_hh, mn::opt(b_ih), mn::opt(b_hh));
+    *h_out = mn::box(std::get<0>(r));
+    *c_out = mn::box(std::get<1>(r));
+  } else {
+    *h_out = mn::box(at::gru_cell(*x, *h, *w_ih, *w_hh, mn::opt(b_ih), mn::opt(b_hh)));
+  }
+  MN_END
+}
