@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using MetaNotebooks.Algorithms;
+using MetaNotebooks.Models;
+using MetaNotebooks.Results;
+using MetaNotebooks.Tasks;
+using MetaNotebooks.Training;
+using MetaNotebooks.Torch;
+using static MetaNotebooks.Torch.torch;
+
+namespace MetaNotebooks.Experiments;
+
+/// <summary>Settings of the sine reproduction; the defaults are the paper code's (cbfinn/maml main.py).</summary>
+public sealed record MamlSineConfig
+{
+    public int Iterations { get; init; } = 70_000;
+    public int MetaBatch { get; init; } = 25;
+    /// <summary>K at meta-training: support points per task (the code draws K more as the query set).</summary>
+    public int K { get; init; } = 10;
+    public int InnerSteps { get; init; } = 1;
+    public double InnerLearningRate { get; init; } = 0.01;
+    public double MetaLearningRate { get; init; } = 1e-3;
+    public long Seed { get; init; } = 1;
+    /// <summary>One task after another (the paper's loop) or the whole meta-batch batched; same gradients.</summary>
+    public bool Batched { get; init; } = true;
+    public int EvalTasks { get; init; } = 600;
+    public int[] EvalK { get; init; } = [5, 10, 20];
+    public int EvalSteps { get; init; } = 10;
+    public double EvalStepSize { get; init; } = 0.01;
+    /// <summary>Query points of each evaluation task (a fixed grid would also do; 100 random points keep it cheap).</summary>
+    public int EvalQueryPoints { get; init; } = 100;
+    public long EvalSeed { get; init; } = 20170309;
+
+    public void Validate()
+    {
+        if (Iterations < 0) throw new ArgumentException($"--iterations must be ≥ 0, got {Iterations}");
+        if (MetaBatch <= 0) throw new ArgumentException($"--meta-batch must be positive, got {MetaBatch}");
+        if (K <= 0) throw new ArgumentException($"K must be positive (support points per task), got {K}");
+        if (EvalK.Any(k => k <= 0)) throw new ArgumentException($"evaluation K must be positive, got [{string.Join(", ", EvalK)}]");
+        if (InnerSteps < 0) throw new ArgumentException($"--inner-steps must be ≥ 0, got {InnerSteps}");
+        if (EvalSteps < 0) throw new ArgumentException($"evaluation steps must be ≥ 0, got {EvalSteps}");
+        if (EvalTasks <= 1) throw new ArgumentException($"--eval-tasks must be at least 2 for a confidence interval, got {EvalTasks}");
+        if (!(InnerLearningRate >= 0) || !(MetaLearningRate > 0) || !(EvalStepSize >= 0))
+            throw new ArgumentException("learning rates must be finite: inner and evaluation step ≥ 0, meta learning rate > 0");
+    }
+
+    public JsonObject ToJson() => (JsonObject)System.Text.Json.JsonSerializer.SerializeToNode(this, ResultFile.Json)!;
+}
+
+/// <summary>The three learners the sine experiment compares.</summary>
+public enum SineMethod { Maml, FirstOrderMaml, Pretrained }
+
+/// <summary>
+/// Finn et al. (2017) §5.1 end to end: meta-train MAML, first-order MAML and the "pretrained" baseline (one network
+/// regressing all tasks jointly), then fine-tune each on held-out tasks with K = 5, 10, 20 and report the query MSE
+/// after 0…10 SGD steps with 95% confidence intervals.
+/// </summary>
+public sealed class MamlSine(MamlSineConfig config, string outputDirectory)
+{
+    public const string PaperId = "finn2017-maml";
+    public const string ExperimentName = "maml-sine";
+    public MamlSineConfig Config { get; } = config;
+
+    public static string MethodName(SineMethod m) => m switch
+    {
+        SineMethod.Maml => "MAML",
+        SineMethod.FirstOrderMaml => "first-order MAML",
+        _ => "pretrained",
+    };
+
+    private static string Slug(SineMethod m) => m switch
+    {
+        SineMethod.Maml => "maml",
+        SineMethod.FirstOrderMaml => "fomaml",
+        _ => "pretrained",
+    };
+
+    public string CheckpointPath(SineMethod m) => Path.Combine(outputDirectory, "checkpoints", $"{ExperimentName}-{Slug(m)}.mntd");
+    public string ModelPath(SineMethod m) => Path.Combine(outputDirectory, "results", $"{ExperimentName}-{Slug(m)}.model.mntd");
+    public string ResultPath => Path.Combine(outputDirectory, "results", $"{ExperimentName}.json");
+
+    /// <summary>The network of the paper: 1-40-40-1 with ReLU, initialised from the run's seed.</summary>
+    public Mlp NewModel(SineMethod m)
+    {
+        using var g = new Generator((ulong)(Config.Seed * 1000 + (int)m));
+        return new Mlp([1, 40, 40, 1], g);
+    }
+
+    /// <summary>Trains one learner (resuming from its checkpoint) and saves its final weights.</summary>
+    public (Mlp Model, TrainingOutcome Outcome) Train(SineMethod method, CancellationToken cancel = default, bool showProgress = true)
+    {
+        Config.Validate();
+        var model = NewModel(method);
+        using var optimizer = new optim.Adam(model.parameters(), Config.MetaLearningRate);
+        var tasks = new SineTasks(Config.K, Config.K, Config.Seed);
+        var maml = new Maml(model, TaskLosses.MeanSquaredError, new MamlOptions
+        {
+            InnerSteps = Config.InnerSteps, InnerLearningRate = Config.InnerLearningRate, FirstOrder = method == SineMethod.FirstOrderMaml,
+        });
+        var loop = new TrainingLoop($"{MethodName(method),-16}", model, optimizer, Config.Iterations, CheckpointPath(method)) { ShowProgress = showProgress };
+        var outcome = loop.Run(i =>
+        {
+            tasks.Reseed(Config.Seed * 1_000_003 + i);
+            using var batch = tasks.Sample(Config.MetaBatch);
+            if (method == SineMethod.Pretrained) return PretrainedLoss(model, batch);
+            return Config.Batched ? maml.MetaLossBatched(batch) : maml.MetaLoss(batch);
+        }, cancel);
+        tasks.Dispose();
+        save(model.state_dict(), ModelPath(method));
+        return (model, outcome);
+    }
+
+    /// <summary>The baseline's objective: plain regression of every point of every task with one shared network.</summary>
+    private static Tensor PretrainedLoss(Mlp model, TaskBatch batch)
+    {
+        using var x = cat([batch.SupportInputs, batch.QueryInputs], 1);
+        using var y = cat([batch.SupportTargets, batch.QueryTargets], 1);
+        using var prediction = model.forward(x);
+        return nn.functional.mse_loss(prediction, y);
+    }
+
+    /// <summary>Query MSE of every held-out task after 0…EvalSteps SGD steps, for support size k: [steps + 1][tasks].</summary>
+    public double[][] Evaluate(nn.Module model, int k)
+    {
+        using var scope = NewDisposeScope();
+        using var tasks = new SineTasks(k, Config.EvalQueryPoints, Config.EvalSeed + k);
+        using var batch = tasks.Sample(Config.EvalTasks);
+        using var curve = Maml.FineTuneCurve(model, TaskLosses.MeanSquaredError, batch, Config.EvalSteps, Config.EvalStepSize);
+        var values = curve.ToArray<double>();
+        return Enumerable.Range(0, Config.EvalSteps + 1).Select(s => values.AsSpan(s * Config.EvalTasks, Config.EvalTasks).ToArray()).ToArray();
+    }
+
+    /// <summary>Trains the three learners, evaluates them, writes the result file and the paper's README.</summary>
+    public ResultFile? Run(string command, CancellationToken cancel = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var details = new JsonObject();
+        var cells = new List<ResultCell>();
+        var budget = $"{Config.Iterations:N0} meta-iterations of {Config.MetaBatch} tasks (paper: 70,000)";
+        foreach (var method in Enum.GetValues<SineMethod>())
+        {
+            var (model, outcome) = Train(method, cancel);
+            using (model)
+            {
+                if (!outcome.Completed) return null;
+                var perK = new JsonObject();
+                foreach (var k in Config.EvalK)
+                {
+                    var curve = Evaluate(model, k);
+                    var summaries = curve.Select(Summary.Of).ToArray();
+                    perK[$"k{k}"] = new JsonObject
+                    {
+                        ["mean"] = new JsonArray(summaries.Select(s => (JsonNode)Round(s.Mean)).ToArray()),
+                        ["ci95"] = new JsonArray(summaries.Select(s => (JsonNode)Round(s.Ci95)).ToArray()),
+                        ["per_task"] = new JsonArray(curve.Select(step => (JsonNode)new JsonArray(step.Select(v => (JsonNode)Round(v)).ToArray())).ToArray()),
+                    };
+                    if (k == 5)
+                        foreach (var (column, steps) in new[] { ("1 step", 1), ("5 steps", 5), ("10 steps", 10) })
+                            if (steps <= Config.EvalSteps)
+                                cells.Add(new ResultCell("sine-k5", MethodName(method), column, summaries[steps].Mean, summaries[steps].Ci95, Config.EvalTasks, budget));
+                }
+                details[Slug(method)] = new JsonObject
+                {
+                    ["iterations"] = outcome.Iterations,
+                    ["train_seconds"] = Math.Round(outcome.Seconds, 1),
+                    ["loss_curve_every"] = outcome.CurveEvery,
+                    ["loss_curve"] = new JsonArray(outcome.LossCurve.Select(v => (JsonNode)Round(v)).ToArray()),
+                    ["eval"] = perK,
+                };
+            }
+        }
+        var result = new ResultFile
+        {
+            Experiment = ExperimentName, Paper = PaperId, Command = command, Finished = DateTimeOffset.UtcNow,
+            WallSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1), Threads = get_num_threads(), Machine = ResultFile.DescribeMachine(),
+            Seed = Config.Seed, Config = Config.ToJson(), Cells = cells, Details = details,
+        };
+        result.Save(ResultPath);
+        return result;
+    }
+
+    private static double Round(double v) => Math.Round(v, 5);
+}

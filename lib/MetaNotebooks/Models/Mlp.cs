@@ -1,0 +1,48 @@
+using MetaNotebooks.Torch;
+using static MetaNotebooks.Torch.torch;
+
+namespace MetaNotebooks.Models;
+
+/// <summary>
+/// A fully connected network with ReLU between layers (Finn et al.'s sine regressor is Mlp(1, 40, 40, 1)), callable
+/// with explicit parameters [W₁, b₁, W₂, b₂, …] (W as nn.Linear's [out, in]). Parameters may carry a leading task
+/// dimension ([tasks, out, in] and [tasks, out]) with inputs [tasks, N, in]: then each task uses its own weights,
+/// which is how a whole meta-batch adapts in one batched computation.
+/// </summary>
+public sealed class Mlp : nn.Module
+{
+    public IReadOnlyList<long> Sizes { get; }
+
+    public Mlp(params long[] sizes) : this(sizes, null) { }
+
+    public Mlp(long[] sizes, Generator? generator, ScalarType? dtype = null)
+    {
+        if (sizes.Length < 2 || sizes.Any(s => s <= 0)) throw new ArgumentException($"Mlp needs at least two positive layer sizes, got [{string.Join(", ", sizes)}].");
+        Sizes = sizes;
+        for (var i = 0; i + 1 < sizes.Length; i++)
+            RegisterModule($"layer{i + 1}", new nn.Linear(sizes[i], sizes[i + 1], dtype: dtype, generator: generator));
+    }
+
+    protected override Tensor Forward(Tensor x, IReadOnlyList<Tensor> p)
+    {
+        var layers = p.Count / 2;
+        var h = x;
+        for (var l = 0; l < layers; l++)
+        {
+            var next = Affine(h, p[2 * l], p[2 * l + 1]);
+            if (!ReferenceEquals(h, x)) h.Dispose();
+            if (l < layers - 1) next.relu_();
+            h = next;
+        }
+        return h;
+    }
+
+    /// <summary>h Wᵀ + b, for shared weights ([out, in]) or per-task weights ([tasks, out, in] with h [tasks, N, in]).</summary>
+    private static Tensor Affine(Tensor h, Tensor w, Tensor b)
+    {
+        if (w.dim() == 2) return nn.functional.linear(h, w, b);
+        using var wt = w.transpose(1, 2);
+        using var bb = b.unsqueeze(1);
+        return bb.baddbmm(h, wt);
+    }
+}

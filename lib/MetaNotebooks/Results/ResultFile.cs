@@ -1,0 +1,64 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace MetaNotebooks.Results;
+
+/// <summary>One number of a paper's table that we reproduced: which table, row and column, and how it was measured.</summary>
+public sealed record ResultCell(string Table, string Method, string Column, double Mean, double Ci95, int Count, string Budget);
+
+/// <summary>
+/// What one reproduction run wrote: the command, configuration, seed, iterations, wall time and threads, the cells
+/// of the paper's tables it fills, and experiment-specific details (curves, per-task values). Stored as JSON under
+/// papers/&lt;paper-id&gt;/results/, atomically.
+/// </summary>
+public sealed record ResultFile
+{
+    public required string Experiment { get; init; }
+    public required string Paper { get; init; }
+    public required string Command { get; init; }
+    public required DateTimeOffset Finished { get; init; }
+    public required double WallSeconds { get; init; }
+    public required int Threads { get; init; }
+    public required string Machine { get; init; }
+    public required long Seed { get; init; }
+    public required JsonObject Config { get; init; }
+    public required IReadOnlyList<ResultCell> Cells { get; init; }
+    public JsonObject? Details { get; init; }
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public void Save(string path) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json) + "\n");
+
+    public static ResultFile Load(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ResultFile>(File.ReadAllText(path), Json)
+                   ?? throw new InvalidDataException($"{path}: empty result file");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a valid result file ({e.Message}); re-run the command recorded in it or delete it.", e);
+        }
+    }
+
+    /// <summary>"N threads on &lt;CPU model&gt;": what a reader needs to compare wall times.</summary>
+    public static string DescribeMachine()
+    {
+        var cpu = "unknown CPU";
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"));
+            if (line != null) cpu = line.Split(':', 2)[1].Trim();
+        }
+        catch (IOException) { }
+        return $"{Environment.ProcessorCount} cores, {cpu}";
+    }
+}

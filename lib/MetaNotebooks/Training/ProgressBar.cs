@@ -1,0 +1,50 @@
+using System.Diagnostics;
+
+namespace MetaNotebooks.Training;
+
+/// <summary>
+/// A one-line progress bar on stderr: done/total, rate, ETA and a status (e.g. the loss). On a terminal it redraws in
+/// place a few times a second; otherwise (CI, logs) it prints a line every 10%.
+/// </summary>
+public sealed class ProgressBar
+{
+    private readonly string label;
+    private readonly long total;
+    private readonly long start;
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly bool interactive = !Console.IsErrorRedirected;
+    private TimeSpan lastDraw = TimeSpan.MinValue;
+    private int lastDecile = -1;
+
+    public ProgressBar(string label, long total, long start = 0)
+    {
+        (this.label, this.total, this.start) = (label, Math.Max(1, total), start);
+    }
+
+    public void Report(long done, string status = "")
+    {
+        if (done >= total && !finishing) return; // Finish draws the last line once
+        var now = clock.Elapsed;
+        var decile = (int)(10 * done / total);
+        if (interactive ? now - lastDraw < TimeSpan.FromMilliseconds(200) && done < total : decile == lastDecile && done < total) return;
+        lastDraw = now;
+        lastDecile = decile;
+        var rate = (done - start) / Math.Max(1e-9, now.TotalSeconds);
+        var eta = rate > 0 ? TimeSpan.FromSeconds((total - done) / rate) : TimeSpan.Zero;
+        var filled = (int)(24 * done / total);
+        var line = $"{label} [{new string('#', filled)}{new string('.', 24 - filled)}] {done:N0}/{total:N0} {100.0 * done / total:0}% {rate:0.0} it/s ETA {eta:h\\:mm\\:ss} {status}";
+        if (interactive) Console.Error.Write("\r" + line.PadRight(Math.Min(Console.BufferWidth > 0 ? Console.BufferWidth - 1 : 120, 160)));
+        else Console.Error.WriteLine(line);
+    }
+
+    private bool finishing;
+
+    public void Finish(string status = "")
+    {
+        finishing = true;
+        lastDraw = TimeSpan.MinValue;
+        lastDecile = -1;
+        Report(total, status);
+        if (interactive) Console.Error.WriteLine();
+    }
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using MetaNotebooks.Torch;
+using static MetaNotebooks.Torch.torch;
+
+namespace MetaNotebooks.Training;
+
+/// <summary>What a training run reached: iterations done, whether it finished, its loss curve and training time.</summary>
+public sealed record TrainingOutcome(int Iterations, bool Completed, IReadOnlyList<double> LossCurve, int CurveEvery, double Seconds);
+
+/// <summary>
+/// The one training-loop shape every experiment uses: iteration i runs `step(i)` (which returns the loss), inside its
+/// own dispose scope; a progress bar; a checkpoint (model, optimiser, iteration, loss curve, time) every few minutes,
+/// at Ctrl-C and at the end; resuming from the checkpoint when it exists. Steps must derive their randomness from the
+/// iteration number, so a resumed run draws the same tasks as an uninterrupted one.
+/// </summary>
+public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer optimizer, int iterations, string? checkpointPath)
+{
+    public int CurveEvery { get; init; } = 100;
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMinutes(2);
+    public bool ShowProgress { get; init; } = true;
+
+    public TrainingOutcome Run(Func<int, Tensor> step, CancellationToken cancel = default)
+    {
+        if (iterations < 0) throw new ArgumentOutOfRangeException(nameof(iterations), iterations, "iterations cannot be negative");
+        var (start, curve, previousSeconds) = Resume();
+        var clock = Stopwatch.StartNew();
+        var lastCheckpoint = clock.Elapsed;
+        var progress = ShowProgress ? new ProgressBar(name, iterations, start) : null;
+        double windowSum = 0;
+        var windowCount = 0;
+        var i = start;
+        for (; i < iterations && !cancel.IsCancellationRequested; i++)
+        {
+            double loss;
+            using (var scope = NewDisposeScope())
+            {
+                optimizer.zero_grad();
+                using var l = step(i);
+                loss = l.item<double>();
+                if (!double.IsFinite(loss))
+                    throw new InvalidOperationException($"{name}: the loss became {loss} at iteration {i + 1}; lower the learning rate or check the data (the last checkpoint is kept).");
+                l.backward();
+                optimizer.step();
+            }
+            windowSum += loss;
+            if (++windowCount == CurveEvery || i + 1 == iterations)
+            {
+                curve.Add(windowSum / windowCount);
+                (windowSum, windowCount) = (0, 0);
+            }
+            progress?.Report(i + 1, $"loss {(curve.Count > 0 ? curve[^1] : loss):0.000}");
+            if (checkpointPath != null && clock.Elapsed - lastCheckpoint > CheckpointInterval)
+            {
+                Save(i + 1, curve, previousSeconds + clock.Elapsed.TotalSeconds);
+                lastCheckpoint = clock.Elapsed;
+            }
+        }
+        var seconds = previousSeconds + clock.Elapsed.TotalSeconds;
+        if (checkpointPath != null) Save(i, curve, seconds);
+        if (i >= iterations) progress?.Finish($"loss {(curve.Count > 0 ? curve[^1] : double.NaN):0.000}");
+        else Console.Error.WriteLine($"\n{name}: stopped at iteration {i:N0} of {iterations:N0}; checkpoint saved to {checkpointPath}. Run the same command again to resume.");
+        return new TrainingOutcome(i, i >= iterations, curve, CurveEvery, seconds);
+    }
+
+    private (int start, List<double> curve, double seconds) Resume()
+    {
+        if (checkpointPath == null || !File.Exists(checkpointPath)) return (0, new List<double>(), 0);
+        using var scope = NewDisposeScope();
+        var state = load(checkpointPath);
+        model.load_state_dict(Prefixed(state, "model."));
+        optimizer.load_state_dict(Prefixed(state, "optim."));
+        var start = (int)state["meta.iteration"].item<long>();
+        var curve = state["meta.loss_curve"].ToArray<double>().ToList();
+        var seconds = state["meta.seconds"].item<double>();
+        if (start > iterations)
+            throw new InvalidOperationException($"{name}: the checkpoint {checkpointPath} is at iteration {start:N0}, beyond the requested {iterations:N0}; delete it or pass --restart.");
+        Console.Error.WriteLine($"{name}: resuming from {checkpointPath} at iteration {start:N0}.");
+        return (start, curve, seconds);
+    }
+
+    private void Save(int iteration, List<double> curve, double seconds)
+    {
+        using var scope = NewDisposeScope();
+        var state = new Dictionary<string, Tensor>();
+        foreach (var (k, v) in model.state_dict()) state["model." + k] = v;
+        foreach (var (k, v) in optimizer.state_dict()) state["optim." + k] = v;
+        state["meta.iteration"] = tensor(new long[] { iteration }, []);
+        state["meta.loss_curve"] = tensor(curve.ToArray(), [curve.Count]);
+        state["meta.seconds"] = tensor(seconds);
+        save(state, checkpointPath!);
+    }
+
+    private static Dictionary<string, Tensor> Prefixed(Dictionary<string, Tensor> state, string prefix) =>
+        state.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+}
