@@ -74,10 +74,10 @@ public static class PaperReport
         if (results.Count > 0)
         {
             sb.AppendLine("## Runs").AppendLine();
-            sb.AppendLine("| Experiment | Command | Finished | Wall time | Threads | Machine | Seed |");
-            sb.AppendLine("|---|---|---|---:|---:|---|---:|");
+            sb.AppendLine("| Experiment | Command | Commit | Finished | Wall time | Threads | Machine | Seed |");
+            sb.AppendLine("|---|---|---|---|---:|---:|---|---:|");
             foreach (var r in results)
-                sb.AppendLine($"| {r.Experiment} | `{r.Command}` | {r.Finished:yyyy-MM-dd HH:mm} UTC | {TimeSpan.FromSeconds(r.WallSeconds):hh\\:mm\\:ss} | {r.Threads} | {r.Machine} | {r.Seed} |");
+                sb.AppendLine($"| {r.Experiment} | `{r.Command}` | {r.Commit ?? "–"} | {r.Finished:yyyy-MM-dd HH:mm} UTC | {TimeSpan.FromSeconds(r.WallSeconds):hh\\:mm\\:ss} | {r.Threads} | {r.Machine} | {r.Seed} |");
             sb.AppendLine();
         }
         if (paper.Notes is { Count: > 0 })

@@ -17,6 +17,8 @@ public sealed record ResultFile
     public required string Experiment { get; init; }
     public required string Paper { get; init; }
     public required string Command { get; init; }
+    /// <summary>The git commit of the code that ran (with "+dirty" when it had uncommitted changes).</summary>
+    public string? Commit { get; init; } = DescribeCommit();
     public required DateTimeOffset Finished { get; init; }
     public required double WallSeconds { get; init; }
     public required int Threads { get; init; }
@@ -47,6 +49,21 @@ public sealed record ResultFile
         {
             throw new InvalidDataException($"{path}: not a valid result file ({e.Message}); re-run the command recorded in it or delete it.", e);
         }
+    }
+
+    public static string? DescribeCommit()
+    {
+        try
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("git", "describe --always --dirty=+dirty --abbrev=12")
+            { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
+            using var p = System.Diagnostics.Process.Start(psi);
+            if (p == null) return null;
+            var text = p.StandardOutput.ReadToEnd().Trim();
+            p.WaitForExit();
+            return p.ExitCode == 0 && text.Length > 0 ? text : null;
+        }
+        catch (System.ComponentModel.Win32Exception) { return null; }
     }
 
     /// <summary>"N threads on &lt;CPU model&gt;": what a reader needs to compare wall times.</summary>
