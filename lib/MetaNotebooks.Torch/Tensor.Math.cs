@@ -146,12 +146,18 @@ public sealed partial class Tensor
     public Tensor std(long dim, bool unbiased = true, bool keepdim = false) => Reduce(Reduction.Std, [dim], keepdim, unbiased ? 1 : 0);
     public Tensor var(bool unbiased = true) => Reduce(Reduction.Var, null, false, unbiased ? 1 : 0);
     public Tensor var(long dim, bool unbiased = true, bool keepdim = false) => Reduce(Reduction.Var, [dim], keepdim, unbiased ? 1 : 0);
+    public Tensor std(long[] dims, bool unbiased = true, bool keepdim = false) => Reduce(Reduction.Std, dims, keepdim, unbiased ? 1 : 0);
+    public Tensor var(long[] dims, bool unbiased = true, bool keepdim = false) => Reduce(Reduction.Var, dims, keepdim, unbiased ? 1 : 0);
     public Tensor logsumexp(long dim, bool keepdim = false) => Reduce(Reduction.LogSumExp, [dim], keepdim);
+    public Tensor logsumexp(long[] dims, bool keepdim = false) => Reduce(Reduction.LogSumExp, dims, keepdim);
     public Tensor amax(long dim, bool keepdim = false) => Reduce(Reduction.Amax, [dim], keepdim);
+    public Tensor amax(long[] dims, bool keepdim = false) => Reduce(Reduction.Amax, dims, keepdim);
     public Tensor amin(long dim, bool keepdim = false) => Reduce(Reduction.Amin, [dim], keepdim);
-    /// <summary>p-norm over all elements (p = 2: Euclidean).</summary>
+    public Tensor amin(long[] dims, bool keepdim = false) => Reduce(Reduction.Amin, dims, keepdim);
+    /// <summary>p-norm over all elements (p = 2: Euclidean). Note: <c>norm(1)</c> binds to the dim overload; write <c>norm(1.0)</c> for p = 1.</summary>
     public Tensor norm(double p = 2) => Reduce(Reduction.Norm, null, false, p);
     public Tensor norm(long dim, double p = 2, bool keepdim = false) => Reduce(Reduction.Norm, [dim], keepdim, p);
+    public Tensor norm(long[] dims, double p = 2, bool keepdim = false) => Reduce(Reduction.Norm, dims, keepdim, p);
     public Tensor prod() => Reduce(Reduction.Prod, null, false);
     public Tensor prod(long dim, bool keepdim = false) => Reduce(Reduction.Prod, [dim], keepdim);
     public Tensor all() => Reduce(Reduction.All, null, false);

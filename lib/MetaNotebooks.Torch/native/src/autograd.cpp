@@ -7,7 +7,8 @@ MN_API const char* mn_set_requires_grad(Handle a, int on) { MN_TRY a->set_requir
 // The accumulated .grad (nullptr out when none).
 MN_API const char* mn_grad(Handle a, Handle* out) {
   MN_TRY
-  const at::Tensor& g = a->grad();
+  at::Tensor& g = a->mutable_grad();
+  if (g.defined() && g._is_zerotensor()) g = mn::materialize(g);  // so that optimisers can update it in place
   *out = g.defined() ? mn::box(g) : nullptr;
   MN_END
 }
@@ -51,7 +52,7 @@ MN_API const char* mn_autograd_grad(const Handle* outputs, int nout, const Handl
   }
   c10::optional<bool> retain = retain_graph < 0 ? c10::nullopt : c10::optional<bool>(retain_graph != 0);
   auto gs = torch::autograd::grad(outs, ins, gos, retain, create_graph != 0, allow_unused != 0);
-  for (int i = 0; i < nin; ++i) results[i] = gs[i].defined() ? mn::box(gs[i]) : nullptr;
+  for (int i = 0; i < nin; ++i) results[i] = gs[i].defined() ? mn::box(mn::materialize(gs[i])) : nullptr;
   MN_END
 }
 

@@ -19,6 +19,13 @@ using GenHandle = at::Generator*;
 namespace mn {
 const char* fail(const char* what);
 inline Handle box(at::Tensor t) { return new at::Tensor(std::move(t)); }
+// libtorch's autograd may return "efficient zero tensors" (e.g. the second derivative of abs): they have no
+// storage, so reading their data crashes and in-place ops on them fail. Everything that leaves autograd, or whose
+// bytes are read, goes through this.
+inline at::Tensor materialize(at::Tensor t) {
+  if (t.defined() && t._is_zerotensor()) return at::zeros(t.sizes(), t.options());
+  return t;
+}
 inline at::IntArrayRef ints(const int64_t* p, int n) { return at::IntArrayRef(p, static_cast<size_t>(n)); }
 at::ScalarType dtype(int code);
 int dtype_code(at::ScalarType t);

@@ -77,7 +77,7 @@ MN_API const char* mn_numel(Handle h, int64_t* out) { MN_TRY *out = h->numel(); 
 // Copies the tensor's elements (any device, any layout) into dst as dtype `dtype` in row-major order.
 MN_API const char* mn_copy_out(Handle h, int dtype, void* dst, int64_t nbytes) {
   MN_TRY
-  at::Tensor t = h->detach().to(at::kCPU, mn::dtype(dtype)).contiguous();
+  at::Tensor t = mn::materialize(h->detach()).to(at::kCPU, mn::dtype(dtype)).contiguous();
   int64_t need = t.numel() * static_cast<int64_t>(t.element_size());
   TORCH_CHECK(need == nbytes, "copy_out: buffer holds ", nbytes, " bytes, tensor needs ", need);
   if (need) std::memcpy(dst, t.data_ptr(), static_cast<size_t>(need));
@@ -87,7 +87,7 @@ MN_API const char* mn_copy_out(Handle h, int dtype, void* dst, int64_t nbytes) {
 MN_API const char* mn_item(Handle h, double* out) {
   MN_TRY
   TORCH_CHECK(h->numel() == 1, "item(): a Tensor with ", h->numel(), " elements cannot be converted to Scalar");
-  *out = h->item<double>();
+  *out = mn::materialize(*h).item<double>();
   MN_END
 }
 

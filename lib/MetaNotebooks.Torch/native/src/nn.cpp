@@ -1,5 +1,47 @@
 // torch.nn.functional: layers, activations, losses, distances, recurrent cells.
 #include "common.h"
+#include <torch/csrc/autograd/custom_function.h>
+
+namespace {
+// Euclidean cdist whose backward is built from differentiable ops, so that it has a second derivative
+// (libtorch's _cdist_backward has none: "the derivative for '_cdist_backward' is not implemented").
+// Forward is libtorch's own cdist; for d = ‖x1ᵢ − x2ⱼ‖ and w = g / d (0 where d = 0):
+// ∂/∂x1 = x1 · Σⱼ w − w x2,  ∂/∂x2 = x2 · Σᵢ w − wᵀ x1.
+struct EuclideanCdist : public torch::autograd::Function<EuclideanCdist> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x1, const at::Tensor& x2) {
+    at::Tensor d = at::cdist(x1, x2, 2.0);
+    ctx->save_for_backward({x1, x2, d});
+    return d;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &x1 = saved[0], &x2 = saved[1], &d = saved[2];
+    at::Tensor zero = d == 0;
+    at::Tensor w = at::where(zero, at::zeros_like(d), grads[0] / at::where(zero, at::ones_like(d), d));
+    at::Tensor g1 = x1 * w.sum(-1, true) - at::matmul(w, x2);
+    at::Tensor g2 = x2 * w.sum(-2).unsqueeze(-1) - at::matmul(w.transpose(-1, -2), x1);
+    return {g1, g2};
+  }
+};
+
+at::Tensor cdist_impl(const at::Tensor& x1, const at::Tensor& x2, double p) {
+  bool grad = at::GradMode::is_enabled() && (x1.requires_grad() || x2.requires_grad());
+  if (!grad) return at::cdist(x1, x2, p);
+  TORCH_CHECK(x1.dim() >= 2 && x2.dim() >= 2, "cdist only supports at least 2D tensors, X1 got: ", x1.dim(), "D, X2 got: ", x2.dim(), "D");
+  TORCH_CHECK(x1.size(-1) == x2.size(-1), "X1 and X2 must have the same number of columns. X1: ", x1.size(-1), " X2: ", x2.size(-1));
+  TORCH_CHECK(p >= 0, "cdist only supports non-negative p values");
+  // Broadcast the batch dims first (expand's backward sums the gradient back to each input's shape).
+  auto b1 = x1.sizes().slice(0, x1.dim() - 2), b2 = x2.sizes().slice(0, x2.dim() - 2);
+  std::vector<int64_t> batch = at::infer_size(b1, b2);
+  std::vector<int64_t> s1(batch), s2(batch);
+  s1.insert(s1.end(), {x1.size(-2), x1.size(-1)});
+  s2.insert(s2.end(), {x2.size(-2), x2.size(-1)});
+  at::Tensor a = x1.expand(s1), b = x2.expand(s2);
+  if (p == 2) return EuclideanCdist::apply(a, b);
+  // Other p: the norm of the differences, whose derivatives of every order libtorch implements.
+  return at::linalg_vector_norm(a.unsqueeze(-2) - b.unsqueeze(-3), p, {-1}, false, c10::nullopt);
+}
+}  // namespace
 
 MN_API const char* mn_linear(Handle x, Handle w, Handle b, Handle* out) {
   MN_TRY *out = mn::box(at::linear(*x, *w, mn::opt(b))); MN_END
@@ -99,7 +141,7 @@ MN_API const char* mn_distance(int op, Handle x1, Handle x2, double a, double b,
   switch (op) {
     case 0: r = at::cosine_similarity(*x1, *x2, i, a); break;
     case 1: r = at::pairwise_distance(*x1, *x2, a, b, i != 0); break;
-    case 2: r = at::cdist(*x1, *x2, a); break;
+    case 2: r = cdist_impl(*x1, *x2, a); break;
     default: TORCH_CHECK(false, "unknown distance ", op);
   }
   *out = mn::box(std::move(r));
