@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MetaNotebooks.Results;
 
 namespace MetaNotebooks.Cli.Notebooks;
 
@@ -220,38 +221,5 @@ public sealed class NotebookDocument
             }
         }
         sb.Append('"');
-    }
-}
-
-/// <summary>Replaces a file whole or not at all: the new text goes to a temp file in the same folder, then a rename.</summary>
-public static class AtomicFile
-{
-    public static void WriteAllText(string path, string text) => WriteAllText(path, w => w.Write(text));
-
-    /// <summary>
-    /// Writes what <paramref name="write"/> writes. Anything that fails before the rename (the writer throwing
-    /// half-way, a full disk, a kill) leaves the old file untouched; the temp file is removed where possible.
-    /// </summary>
-    public static void WriteAllText(string path, Action<TextWriter> write)
-    {
-        var target = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(dir);
-        var partial = Path.Combine(dir, $".{Path.GetFileName(target)}.{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(partial, FileMode.CreateNew, FileAccess.Write))
-            using (var writer = new StreamWriter(stream, new UTF8Encoding(false)))
-            {
-                write(writer);
-                writer.Flush();
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(partial, target, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(partial)) File.Delete(partial);
-        }
     }
 }

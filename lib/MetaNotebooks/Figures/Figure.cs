@@ -335,7 +335,7 @@ public sealed class Figure
         "</title>\n</head>\n<body>\n" + ToHtml(source) + "\n</body>\n</html>\n";
 
     /// <summary>Writes <see cref="ToHtmlPage"/> to a file (temp file, then rename).</summary>
-    public void SaveHtml(string path, PlotlyJsSource source = PlotlyJsSource.Cdn) => AtomicWrite.Text(path, ToHtmlPage(source));
+    public void SaveHtml(string path, PlotlyJsSource source = PlotlyJsSource.Cdn) => Results.AtomicFile.WriteAllText(path, ToHtmlPage(source));
 
     /// <summary>"&lt;/script&gt;" inside a string would end the script element early.</summary>
     private static string EscapeForScript(string json) => json.Replace("</", "<\\/");

@@ -149,23 +149,3 @@ public static class HeadlessBrowser
 
     private static string Tail(string s, int n) => s.Length <= n ? s : "…" + s[^n..];
 }
-
-/// <summary>Writes a file through a temp file in the same folder and a rename, so readers never see half of it.</summary>
-internal static class AtomicWrite
-{
-    public static void Text(string path, string text)
-    {
-        var target = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        var partial = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllText(partial, text, new UTF8Encoding(false));
-            File.Move(partial, target, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(partial)) File.Delete(partial);
-        }
-    }
-}
