@@ -1,0 +1,126 @@
+using System.Text.Json.Nodes;
+using MetaNotebooks.Cli;
+using MetaNotebooks.Cli.Commands;
+using MetaNotebooks.Experiments;
+using MetaNotebooks.Results;
+
+namespace MetaNotebooks.Tests.Maml;
+
+/// <summary>The sine experiment end to end on a short budget, its result files and its options.</summary>
+public class MamlSineTests
+{
+    [Fact]
+    public void AfterTwoThousandIterationsMamlAdaptsBetterThanThePretrainedBaseline()
+    {
+        var dir = Directory.CreateTempSubdirectory("mn-maml-sine-").FullName;
+        try
+        {
+            var run = new MamlSine(new MamlSineConfig { Iterations = 2000, EvalTasks = 200, Seed = 3 }, dir);
+            var (maml, mamlOutcome) = run.Train(SineMethod.Maml, showProgress: false);
+            var (pretrained, _) = run.Train(SineMethod.Pretrained, showProgress: false);
+            using (maml)
+            using (pretrained)
+            {
+                Assert.True(mamlOutcome.Completed);
+                Assert.Equal(2000, mamlOutcome.Iterations);
+                Assert.True(mamlOutcome.LossCurve[^1] < mamlOutcome.LossCurve[0], "MAML's meta-loss should fall during training");
+                var mamlAfter10 = Summary.Of(run.Evaluate(maml, k: 10)[10]);
+                var pretrainedAfter10 = Summary.Of(run.Evaluate(pretrained, k: 10)[10]);
+                Assert.True(mamlAfter10.Mean + mamlAfter10.Ci95 < pretrainedAfter10.Mean - pretrainedAfter10.Ci95,
+                    $"MAML after 10 steps {mamlAfter10} should be below pretrained {pretrainedAfter10}");
+            }
+            Assert.True(File.Exists(run.ModelPath(SineMethod.Maml)));
+            Assert.True(File.Exists(run.CheckpointPath(SineMethod.Maml)));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ResumingFromACheckpointContinuesWhereTheRunStopped()
+    {
+        var dir = Directory.CreateTempSubdirectory("mn-maml-resume-").FullName;
+        try
+        {
+            var config = new MamlSineConfig { Iterations = 60, MetaBatch = 5, EvalTasks = 10 };
+            var straight = new MamlSine(config, Path.Combine(dir, "a"));
+            var (m1, o1) = straight.Train(SineMethod.Maml, showProgress: false);
+
+            var interrupted = new MamlSine(config with { Iterations = 25 }, Path.Combine(dir, "b"));
+            interrupted.Train(SineMethod.Maml, showProgress: false).Model.Dispose();
+            var resumed = new MamlSine(config, Path.Combine(dir, "b"));
+            var (m2, o2) = resumed.Train(SineMethod.Maml, showProgress: false);
+            using (m1)
+            using (m2)
+            {
+                Assert.Equal(60, o2.Iterations);
+                foreach (var (a, b) in m1.parameters().Zip(m2.parameters()))
+                    Assert.True(a.allclose(b, rtol: 1e-5, atol: 1e-6), "a resumed run should land on the uninterrupted run's weights");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ResultFilesRoundTripAndFillThePaperReadme()
+    {
+        var dir = Directory.CreateTempSubdirectory("mn-results-").FullName;
+        try
+        {
+            var original = new ResultFile
+            {
+                Experiment = "maml-sine", Paper = "finn2017-maml", Command = "./mn reproduce maml-sine --iterations 10",
+                Finished = new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero), WallSeconds = 12.5, Threads = 1,
+                Machine = "test machine", Seed = 4, Config = new JsonObject { ["iterations"] = 10 },
+                Cells = [new ResultCell("sine-k5", "MAML", "10 steps", 0.4123, 0.0211, 600, "10 meta-iterations")],
+                Details = new JsonObject { ["note"] = "x" },
+            };
+            var path = Path.Combine(dir, "results", "maml-sine.json");
+            original.Save(path);
+            var loaded = ResultFile.Load(path);
+            Assert.Equal(original.Cells, loaded.Cells);
+            Assert.Equal(original.Command, loaded.Command);
+            Assert.Equal(original.WallSeconds, loaded.WallSeconds);
+            Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(path)!, "*.tmp-*"));
+
+            var repoPublished = Path.Combine(RepositoryRoot.Find(), "papers", "finn2017-maml", "published.json");
+            File.Copy(repoPublished, Path.Combine(dir, "published.json"));
+            var readme = PaperReport.Write(dir);
+            Assert.Contains("| MAML | 0.67 | – | – | 0.38 | – | – | 0.35 | 0.412 ± 0.021 | +0.062 |", readme);
+            Assert.Contains("./mn reproduce maml-sine --iterations 10", readme);
+
+            File.WriteAllText(path, "{ not json");
+            var error = Assert.Throws<InvalidDataException>(() => ResultFile.Load(path));
+            Assert.Contains(path, error.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "no-such-experiment" }, "unknown experiment")]
+    [InlineData(new[] { "--iterations", "-5" }, "--iterations must be ≥ 0")]
+    [InlineData(new[] { "--meta-batch", "0" }, "--meta-batch must be positive")]
+    [InlineData(new[] { "--iterations", "ten" }, "expects an integer")]
+    [InlineData(new[] { "--no-such-option", "1" }, "unknown option")]
+    public void BadOptionsGiveClearErrors(string[] args, string message)
+    {
+        var error = Assert.Throws<UsageException>(() => new ReproduceCommand().Run(args));
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void NonPositiveKIsRejected()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new MamlSineConfig { K = 0 }.Validate());
+        Assert.Contains("K must be positive", error.Message);
+        Assert.Throws<ArgumentException>(() => new MamlSineConfig { EvalK = [5, -1] }.Validate());
+    }
+}
