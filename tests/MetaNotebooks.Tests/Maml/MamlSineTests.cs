@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using MetaNotebooks;
 using MetaNotebooks.Cli;
 using MetaNotebooks.Cli.Commands;
 using MetaNotebooks.Experiments;

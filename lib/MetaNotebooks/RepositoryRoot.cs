@@ -1,4 +1,4 @@
-namespace MetaNotebooks.Cli;
+namespace MetaNotebooks;
 
 /// <summary>The repository root: MN_ROOT, else the nearest folder above the working directory or the program with MetaNotebooks.sln.</summary>
 public static class RepositoryRoot
