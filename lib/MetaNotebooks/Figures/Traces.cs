@@ -256,6 +256,9 @@ public sealed class Heatmap : Trace
     public double[,] Z { get; }
     public IReadOnlyList<string>? ColumnLabels { get; init; }
     public IReadOnlyList<string>? RowLabels { get; init; }
+    /// <summary>Numeric coordinates of the columns and rows (e.g. a grid over the plane), instead of labels.</summary>
+    public IReadOnlyList<double>? X { get; init; }
+    public IReadOnlyList<double>? Y { get; init; }
     /// <summary>A Plotly colour scale name: "Viridis", "Greys", "Blues", "RdBu", …</summary>
     public string ColorScale { get; init; } = "Viridis";
     public bool ReverseScale { get; init; }
@@ -264,6 +267,9 @@ public sealed class Heatmap : Trace
     public bool ShowScale { get; init; } = true;
     /// <summary>Print each cell's value with this d3 format, e.g. ".2f".</summary>
     public string? ValueFormat { get; init; }
+    /// <summary>For class maps: cell value k (0, 1, …) gets colour k of this list, instead of a continuous scale.</summary>
+    public IReadOnlyList<string>? CategoryColors { get; init; }
+    public double? Opacity { get; init; }
 
     internal override void Write(PlotlyJsonWriter w, string xAxis, string yAxis)
     {
@@ -271,15 +277,39 @@ public sealed class Heatmap : Trace
         int rows = Z.GetLength(0), cols = Z.GetLength(1);
         if (ColumnLabels is not null) { CheckLabels("ColumnLabels", cols, ColumnLabels.Count); w.Strings("x", ColumnLabels); }
         if (RowLabels is not null) { CheckLabels("RowLabels", rows, RowLabels.Count); w.Strings("y", RowLabels); }
+        if (X is not null) { CheckLabels("X", cols, X.Count); w.Numbers("x", X); }
+        if (Y is not null) { CheckLabels("Y", rows, Y.Count); w.Numbers("y", Y); }
         w.Json.WritePropertyName("z");
         w.Json.WriteStartArray();
         for (var i = 0; i < rows; i++) w.Numbers(Enumerable.Range(0, cols).Select(j => Z[i, j]), 5);
         w.Json.WriteEndArray();
-        w.String("colorscale", ColorScale);
-        if (ReverseScale) w.Bool("reversescale", true);
-        if (ZMin is { } lo) w.Number("zmin", lo);
-        if (ZMax is { } hi) w.Number("zmax", hi);
-        w.Bool("showscale", ShowScale);
+        if (CategoryColors is { Count: > 0 } colors)
+        {
+            // A step scale: value k (scaled to [k/n, (k+1)/n) over zmin = -0.5 … zmax = n - 0.5) is colour k.
+            w.Json.WritePropertyName("colorscale");
+            w.Json.WriteStartArray();
+            for (var k = 0; k < colors.Count; k++)
+                foreach (var edge in new[] { (double)k / colors.Count, (double)(k + 1) / colors.Count })
+                {
+                    w.Json.WriteStartArray();
+                    w.Number(edge, 5);
+                    w.Json.WriteStringValue(colors[k]);
+                    w.Json.WriteEndArray();
+                }
+            w.Json.WriteEndArray();
+            w.Number("zmin", -0.5);
+            w.Number("zmax", colors.Count - 0.5);
+            w.Bool("showscale", false);
+        }
+        else
+        {
+            w.String("colorscale", ColorScale);
+            if (ReverseScale) w.Bool("reversescale", true);
+            if (ZMin is { } lo) w.Number("zmin", lo);
+            if (ZMax is { } hi) w.Number("zmax", hi);
+            w.Bool("showscale", ShowScale);
+        }
+        if (Opacity is { } o) w.Number("opacity", o);
         if (ValueFormat is not null) w.String("texttemplate", "%{z:" + ValueFormat + "}");
     }
 
