@@ -13,7 +13,7 @@ public sealed class ProgressBar
     private readonly long start;
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private readonly bool interactive = !Console.IsErrorRedirected;
-    private TimeSpan lastDraw = TimeSpan.MinValue;
+    private TimeSpan? lastDraw;
     private int lastDecile = -1;
 
     public ProgressBar(string label, long total, long start = 0)
@@ -26,7 +26,7 @@ public sealed class ProgressBar
         if (done >= total && !finishing) return; // Finish draws the last line once
         var now = clock.Elapsed;
         var decile = (int)(10 * done / total);
-        if (interactive ? now - lastDraw < TimeSpan.FromMilliseconds(200) && done < total : decile == lastDecile && done < total) return;
+        if (interactive ? lastDraw is { } last && now - last < TimeSpan.FromMilliseconds(200) && done < total : decile == lastDecile && done < total) return;
         lastDraw = now;
         lastDecile = decile;
         var rate = (done - start) / Math.Max(1e-9, now.TotalSeconds);
@@ -42,7 +42,7 @@ public sealed class ProgressBar
     public void Finish(string status = "")
     {
         finishing = true;
-        lastDraw = TimeSpan.MinValue;
+        lastDraw = null;
         lastDecile = -1;
         Report(total, status);
         if (interactive) Console.Error.WriteLine();
