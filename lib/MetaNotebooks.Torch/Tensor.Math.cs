@@ -15,12 +15,17 @@ public sealed partial class Tensor
         Matmul, Mm, Bmm, FloorDivide, LogicalXor, Dot, Outer,
     }
 
-    internal Tensor Apply(Unary op) => Result(Native.mn_unary((int)op, Handle, out var r), r, op.ToString().ToLowerInvariant(), this);
-    internal Tensor Apply(Binary op, Tensor other) => Result(Native.mn_binary((int)op, Handle, other.Handle, out var r), r, op.ToString().ToLowerInvariant(), this, other);
+    // Operation names for error messages, computed once (formatting an enum per call costs as much as the call).
+    private static readonly string[] UnaryNames = Enum.GetNames<Unary>().Select(n => n.ToLowerInvariant()).ToArray();
+    private static readonly string[] BinaryNames = Enum.GetNames<Binary>().Select(n => n.ToLowerInvariant()).ToArray();
+    private static readonly string[] ReductionNames = Enum.GetNames<Reduction>().Select(n => n.ToLowerInvariant()).ToArray();
+
+    internal Tensor Apply(Unary op) => Result(Native.mn_unary((int)op, Handle, out var r), r, UnaryNames[(int)op], this);
+    internal Tensor Apply(Binary op, Tensor other) => Result(Native.mn_binary((int)op, Handle, other.Handle, out var r), r, BinaryNames[(int)op], this, other);
     internal Tensor Apply(Binary op, double s, bool reverse = false) =>
-        Result(Native.mn_binary_scalar((int)op, Handle, s, 0, reverse ? 1 : 0, out var r), r, op.ToString().ToLowerInvariant(), this);
+        Result(Native.mn_binary_scalar((int)op, Handle, s, 0, reverse ? 1 : 0, out var r), r, BinaryNames[(int)op], this);
     internal Tensor Apply(Binary op, long s, bool reverse = false) =>
-        Result(Native.mn_binary_scalar((int)op, Handle, s, 1, reverse ? 1 : 0, out var r), r, op.ToString().ToLowerInvariant(), this);
+        Result(Native.mn_binary_scalar((int)op, Handle, s, 1, reverse ? 1 : 0, out var r), r, BinaryNames[(int)op], this);
 
     // ---- operators (broadcasting) ----
     public static Tensor operator +(Tensor a, Tensor b) => a.Apply(Binary.Add, b);
@@ -132,7 +137,7 @@ public sealed partial class Tensor
     internal unsafe Tensor Reduce(Reduction op, long[]? dims, bool keepdim, double arg = 0)
     {
         fixed (long* p = dims)
-            return Result(Native.mn_reduce((int)op, Handle, p, dims?.Length ?? -1, keepdim ? 1 : 0, arg, out var r), r, op.ToString().ToLowerInvariant(), this);
+            return Result(Native.mn_reduce((int)op, Handle, p, dims?.Length ?? -1, keepdim ? 1 : 0, arg, out var r), r, ReductionNames[(int)op], this);
     }
 
     public Tensor sum() => Reduce(Reduction.Sum, null, false);
