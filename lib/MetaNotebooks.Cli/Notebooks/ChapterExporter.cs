@@ -85,7 +85,7 @@ public static partial class ChapterExporter
         app.Append("ChapterPrelude.Start();\n\n");
         app.Append(body);
         if (types.Length > 0) app.Append("// ---- types declared in the cells ----\n").Append(types).Append('\n');
-        app.Append(Prelude.Replace("@CHAPTER@", chapter));
+        app.Append(Prelude.Replace("@CHAPTER@", Path.GetFileNameWithoutExtension(output)));
         AtomicFile.WriteAllText(output, app.ToString());
         return output;
     }
@@ -117,14 +117,16 @@ public static partial class ChapterExporter
         if (tail.Length > 0) body.Append(tail).Append('\n');
     }
 
-    /// <summary>The project that builds a referenced assembly: &lt;name&gt;.csproj in a folder above bin/….</summary>
+    /// <summary>The project that builds a referenced assembly: &lt;name&gt;.csproj above its bin/ folder or in a sibling folder.</summary>
     private static string ProjectOf(string dll, string notebook)
     {
         var name = Path.GetFileNameWithoutExtension(dll) + ".csproj";
         for (var dir = new DirectoryInfo(Path.GetDirectoryName(dll)!); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, name);
-            if (File.Exists(candidate)) return candidate;
+            // In a folder above the built assembly (lib/X/bin/Release/… → lib/X/X.csproj), or beside one
+            // (a dependency copied next to it: lib/X/bin/… → lib/Y/Y.csproj).
+            foreach (var candidate in new[] { Path.Combine(dir.FullName, name), Path.Combine(dir.FullName, Path.GetFileNameWithoutExtension(name), name) })
+                if (File.Exists(candidate)) return candidate;
         }
         throw new InvalidOperationException($"{DisplayName(notebook)} references {dll}, but no {name} was found in a folder above it to reference as a project.");
     }
