@@ -46,7 +46,10 @@ public sealed class DisposeScope : IDisposable
     {
         if (disposed) return;
         disposed = true;
-        if (ReferenceEquals(current, this)) current = outer;
+        // Normally this is the innermost scope; if an inner one was left open, it is unlinked as well so that
+        // new tensors do not join a finished scope.
+        for (var s = current; s != null; s = s.outer)
+            if (ReferenceEquals(s, this)) { current = outer; break; }
         foreach (var t in tensors)
             if (ReferenceEquals(t.OwningScope, this)) t.Dispose();
         tensors.Clear();

@@ -78,7 +78,7 @@ internal static unsafe partial class Native
     // math.cpp
     [LibraryImport(Lib)] internal static partial IntPtr mn_unary(int op, IntPtr a, out IntPtr result);
     [LibraryImport(Lib)] internal static partial IntPtr mn_binary(int op, IntPtr a, IntPtr b, out IntPtr result);
-    [LibraryImport(Lib)] internal static partial IntPtr mn_binary_scalar(int op, IntPtr a, double s, int isInteger, int reverse, out IntPtr result);
+    [LibraryImport(Lib)] internal static partial IntPtr mn_binary_scalar(int op, IntPtr a, double s, long si, int isInteger, int reverse, out IntPtr result);
     [LibraryImport(Lib)] internal static partial IntPtr mn_inplace(int op, IntPtr a, IntPtr b, double alpha);
     [LibraryImport(Lib)] internal static partial IntPtr mn_inplace_scalar(int op, IntPtr a, double s);
     [LibraryImport(Lib)] internal static partial IntPtr mn_addc_(int op, IntPtr a, IntPtr t1, IntPtr t2, double value);
@@ -104,6 +104,8 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial IntPtr mn_split(int op, IntPtr a, long* sizes, int nsizes, long dim, IntPtr* outs, int capacity, out int count);
     [LibraryImport(Lib)] internal static partial IntPtr mn_index_op(int op, IntPtr a, long dim, IntPtr index, IntPtr src, out IntPtr result);
     [LibraryImport(Lib)] internal static partial IntPtr mn_index_put_(IntPtr a, long dim, IntPtr index, IntPtr value);
+    [LibraryImport(Lib)] internal static partial IntPtr mn_index(IntPtr a, IntPtr* indices, int n, out IntPtr result);
+    [LibraryImport(Lib)] internal static partial IntPtr mn_index_put(IntPtr a, IntPtr* indices, int n, IntPtr value, int accumulate);
     [LibraryImport(Lib)] internal static partial IntPtr mn_masked_fill(IntPtr a, IntPtr mask, double value, int inplace, out IntPtr result);
     [LibraryImport(Lib)] internal static partial IntPtr mn_tri(int upper, IntPtr a, long diagonal, out IntPtr result);
 

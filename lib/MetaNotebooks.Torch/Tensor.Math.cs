@@ -23,9 +23,9 @@ public sealed partial class Tensor
     internal Tensor Apply(Unary op) => Result(Native.mn_unary((int)op, Handle, out var r), r, UnaryNames[(int)op], this);
     internal Tensor Apply(Binary op, Tensor other) => Result(Native.mn_binary((int)op, Handle, other.Handle, out var r), r, BinaryNames[(int)op], this, other);
     internal Tensor Apply(Binary op, double s, bool reverse = false) =>
-        Result(Native.mn_binary_scalar((int)op, Handle, s, 0, reverse ? 1 : 0, out var r), r, BinaryNames[(int)op], this);
+        Result(Native.mn_binary_scalar((int)op, Handle, s, 0, 0, reverse ? 1 : 0, out var r), r, BinaryNames[(int)op], this);
     internal Tensor Apply(Binary op, long s, bool reverse = false) =>
-        Result(Native.mn_binary_scalar((int)op, Handle, s, 1, reverse ? 1 : 0, out var r), r, BinaryNames[(int)op], this);
+        Result(Native.mn_binary_scalar((int)op, Handle, 0, s, 1, reverse ? 1 : 0, out var r), r, BinaryNames[(int)op], this);
 
     // ---- operators (broadcasting) ----
     public static Tensor operator +(Tensor a, Tensor b) => a.Apply(Binary.Add, b);
@@ -51,6 +51,21 @@ public sealed partial class Tensor
     public static Tensor operator >(Tensor a, double b) => a.Apply(Binary.Gt, b);
     public static Tensor operator <=(Tensor a, double b) => a.Apply(Binary.Le, b);
     public static Tensor operator >=(Tensor a, double b) => a.Apply(Binary.Ge, b);
+    // Integer scalars keep an integer tensor integral (PyTorch: arange(3) * 2 is int64); on a floating tensor they
+    // act as the same double would.
+    public static Tensor operator +(Tensor a, long b) => a.Apply(Binary.Add, b);
+    public static Tensor operator +(long a, Tensor b) => b.Apply(Binary.Add, a);
+    public static Tensor operator -(Tensor a, long b) => a.Apply(Binary.Sub, b);
+    public static Tensor operator -(long a, Tensor b) => b.Apply(Binary.Sub, a, reverse: true);
+    public static Tensor operator *(Tensor a, long b) => a.Apply(Binary.Mul, b);
+    public static Tensor operator *(long a, Tensor b) => b.Apply(Binary.Mul, a);
+    public static Tensor operator /(Tensor a, long b) => a.Apply(Binary.Div, b);
+    public static Tensor operator /(long a, Tensor b) => b.Apply(Binary.Div, a, reverse: true);
+    public static Tensor operator %(Tensor a, long b) => a.Apply(Binary.Remainder, b);
+    public static Tensor operator <(Tensor a, long b) => a.Apply(Binary.Lt, b);
+    public static Tensor operator >(Tensor a, long b) => a.Apply(Binary.Gt, b);
+    public static Tensor operator <=(Tensor a, long b) => a.Apply(Binary.Le, b);
+    public static Tensor operator >=(Tensor a, long b) => a.Apply(Binary.Ge, b);
     public static Tensor operator &(Tensor a, Tensor b) => a.Apply(Binary.LogicalAnd, b);
     public static Tensor operator |(Tensor a, Tensor b) => a.Apply(Binary.LogicalOr, b);
     public static Tensor operator !(Tensor a) => a.Apply(Unary.LogicalNot);
@@ -63,6 +78,17 @@ public sealed partial class Tensor
     public Tensor mul(double other) => Apply(Binary.Mul, other);
     public Tensor div(Tensor other) => Apply(Binary.Div, other);
     public Tensor div(double other) => Apply(Binary.Div, other);
+    public Tensor add(long other) => Apply(Binary.Add, other);
+    public Tensor sub(long other) => Apply(Binary.Sub, other);
+    public Tensor mul(long other) => Apply(Binary.Mul, other);
+    public Tensor div(long other) => Apply(Binary.Div, other);
+    public Tensor pow(long exponent) => Apply(Binary.Pow, exponent);
+    public Tensor remainder(long other) => Apply(Binary.Remainder, other);
+    public Tensor remainder(Tensor other) => Apply(Binary.Remainder, other);
+    public Tensor floor_divide(long other) => Apply(Binary.FloorDivide, other);
+    public Tensor floor_divide(Tensor other) => Apply(Binary.FloorDivide, other);
+    public Tensor eq(long other) => Apply(Binary.Eq, other);
+    public Tensor ne(long other) => Apply(Binary.Ne, other);
     public Tensor pow(Tensor exponent) => Apply(Binary.Pow, exponent);
     public Tensor pow(double exponent) => Apply(Binary.Pow, exponent);
     public Tensor maximum(Tensor other) => Apply(Binary.Maximum, other);

@@ -30,10 +30,8 @@ public sealed partial class Tensor
     /// <summary>Rotates by k·90° in the plane of dims (d0, d1), as torch.rot90.</summary>
     public Tensor rot90(long k = 1, long dim0 = 0, long dim1 = 1)
     {
-        if (dim0 < 0) dim0 += Shape.Length;
-        if (dim1 < 0) dim1 += Shape.Length;
-        if (dim0 is < 0 or > 255 || dim1 is < 0 or > 255) throw new TorchException("rot90", $"dims ({dim0}, {dim1}) out of range for a {Shape.Length}-D tensor");
-        return DimsOp(5, k, (dim0 << 8) | dim1, "rot90");
+        long d0 = WrapDim(dim0, "rot90"), d1 = WrapDim(dim1, "rot90");
+        return DimsOp(5, k, (d0 << 8) | d1, "rot90");
     }
     public Tensor diagonal(long offset = 0) => DimsOp(6, offset, 0, "diagonal");
 
@@ -50,7 +48,9 @@ public sealed partial class Tensor
 
     private unsafe Tensor[] Split(int op, long[] sizes, long dim, string name)
     {
-        var capacity = (int)Math.Max(1, size((int)dim)) + sizes.Length;
+        var n = Shape.Length;
+        var length = dim >= -n && dim < n ? Shape[dim < 0 ? dim + n : dim] : 0; // a bad dim is libtorch's to report
+        var capacity = (int)Math.Max(1, length) + sizes.Length;
         var outs = new IntPtr[capacity];
         int count;
         fixed (long* s = sizes)
@@ -97,20 +97,13 @@ public sealed partial class Tensor
 
     /// <summary>
     /// Python-style indexing: t[0], t[.., 1], t[1..3, ^1], t[TensorIndex.Slice(0, 10, 2)], t[TensorIndex.Ellipsis, 0],
-    /// t[TensorIndex.None], t[maskOrIndexTensor]. Assigning copies into the indexed view (or index_put_ for a tensor index).
+    /// t[TensorIndex.None], t[maskOrIndexTensor], t[rows, cols] (tensor indices are applied together, as PyTorch's
+    /// advanced indexing). Integers, slices, None and ... give views. Assigning copies into the indexed view, or
+    /// index_put_ for tensor indices (the value is broadcast and converted to this tensor's dtype).
     /// </summary>
     public Tensor this[params TensorIndex[] indices]
     {
         get => TensorIndex.Apply(this, indices);
-        set
-        {
-            if (indices is [{ Kind: TensorIndex.IndexKind.Tensor } only])
-            {
-                index_put_(only.Index!, value);
-                return;
-            }
-            using var view = TensorIndex.Apply(this, indices);
-            view.copy_(value);
-        }
+        set => TensorIndex.Assign(this, indices, value);
     }
 }

@@ -96,7 +96,16 @@ public sealed partial class Tensor : IDisposable
 
     public int dim() => Shape.Length;
     public int ndim => Shape.Length;
-    public long size(int dim) => Shape[dim < 0 ? dim + Shape.Length : dim];
+    public long size(int dim) => Shape[WrapDim(dim, "size")];
+
+    /// <summary>A dim in [−ndim, ndim) as an index in [0, ndim), or libtorch's "Dimension out of range" error.</summary>
+    internal int WrapDim(long dim, string op)
+    {
+        var n = Shape.Length;
+        if (n == 0) throw new TorchException(op, $"Dimension specified as {dim} but tensor has no dimensions");
+        if (dim < -n || dim >= n) throw new TorchException(op, $"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})");
+        return (int)(dim < 0 ? dim + n : dim);
+    }
     public long numel()
     {
         long n = 1;
@@ -145,14 +154,29 @@ public sealed partial class Tensor : IDisposable
 
     // ---- reading values back ----
 
-    /// <summary>The single value of a one-element tensor.</summary>
+    /// <summary>
+    /// The single value of a one-element tensor, converted as libtorch converts (a float to an integer truncates
+    /// toward zero; int64 values are exact).
+    /// </summary>
     public T item<T>() where T : unmanaged
     {
-        Done(Native.mn_item(Handle, out var v), "item", this);
-        return typeof(T) == typeof(bool) ? (T)(object)(v != 0) : (T)Convert.ChangeType(v, typeof(T));
+        if (typeof(T) == typeof(double) || typeof(T) == typeof(float))
+        {
+            Done(Native.mn_item(Handle, out var v), "item", this);
+            return typeof(T) == typeof(double) ? (T)(object)v : (T)(object)(float)v;
+        }
+        var n = numel();
+        if (n != 1) throw new TorchException("item", $"a Tensor with {n} elements cannot be converted to Scalar");
+        var code = TypeCode<T>();
+        T result = default;
+        unsafe
+        {
+            Done(Native.mn_copy_out(Handle, (int)code, &result, code.ElementSize()), "item", this);
+        }
+        return result;
     }
 
-    /// <summary>All elements in row-major order, converted to T (float, double, long, int, byte, bool).</summary>
+    /// <summary>All elements in row-major order, converted to T (float, double, Half, long, int, short, byte, sbyte, bool).</summary>
     public T[] ToArray<T>() where T : unmanaged
     {
         var code = TypeCode<T>();
@@ -174,6 +198,7 @@ public sealed partial class Tensor : IDisposable
         typeof(T) == typeof(byte) ? ScalarType.Byte :
         typeof(T) == typeof(sbyte) ? ScalarType.Int8 :
         typeof(T) == typeof(bool) ? ScalarType.Bool :
+        typeof(T) == typeof(Half) ? ScalarType.Float16 :
         throw new ArgumentException($"No tensor dtype for element type {typeof(T).Name}.");
 
     public override string ToString() => TensorFormatter.Format(this);

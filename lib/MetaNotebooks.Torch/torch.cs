@@ -7,6 +7,7 @@ public static partial class torch
 {
     public const ScalarType uint8 = ScalarType.Byte;
     public const ScalarType int8 = ScalarType.Int8;
+    public const ScalarType int16 = ScalarType.Int16;
     public const ScalarType int32 = ScalarType.Int32;
     public const ScalarType int64 = ScalarType.Int64;
     public const ScalarType float16 = ScalarType.Float16;
@@ -43,10 +44,13 @@ public static partial class torch
     public static Tensor tensor(bool[] data, long[]? shape = null, Device? device = null) => FromData(data, shape, device, false);
     public static Tensor tensor(float value, Device? device = null, bool requires_grad = false) => FromData(new[] { value }, [], device, requires_grad);
     public static Tensor tensor(double value, Device? device = null, bool requires_grad = false) => FromData(new[] { value }, [], device, requires_grad);
-    public static Tensor tensor(float[,] data, Device? device = null, bool requires_grad = false) =>
-        FromData(MemoryMarshal.CreateReadOnlySpan(ref data[0, 0], data.Length), [data.GetLength(0), data.GetLength(1)], device, requires_grad);
-    public static Tensor tensor(double[,] data, Device? device = null, bool requires_grad = false) =>
-        FromData(MemoryMarshal.CreateReadOnlySpan(ref data[0, 0], data.Length), [data.GetLength(0), data.GetLength(1)], device, requires_grad);
+    public static Tensor tensor(float[,] data, Device? device = null, bool requires_grad = false) => FromArray2D(data, device, requires_grad);
+    public static Tensor tensor(double[,] data, Device? device = null, bool requires_grad = false) => FromArray2D(data, device, requires_grad);
+    public static Tensor tensor(long[,] data, Device? device = null) => FromArray2D(data, device, false);
+
+    private static Tensor FromArray2D<T>(T[,] data, Device? device, bool requires_grad) where T : unmanaged =>
+        FromData(data.Length == 0 ? ReadOnlySpan<T>.Empty : MemoryMarshal.CreateReadOnlySpan(ref data[0, 0], data.Length),
+                 [data.GetLength(0), data.GetLength(1)], device, requires_grad);
 
     /// <summary>A tensor of the given shape holding a copy of `data` (row-major).</summary>
     public static unsafe Tensor FromData<T>(ReadOnlySpan<T> data, long[]? shape, Device? device = null, bool requires_grad = false) where T : unmanaged
@@ -92,6 +96,8 @@ public static partial class torch
 
     /// <summary>Values start, start+step, … below end. Integral arguments give int64, as PyTorch.</summary>
     public static Tensor arange(long end) => arange(0, end, 1, ScalarType.Int64);
+    public static Tensor arange(long start, long end, long step = 1, ScalarType? dtype = null, Device? device = null) =>
+        arange((double)start, end, step, dtype ?? ScalarType.Int64, device);
     public static Tensor arange(double start, double end, double step = 1, ScalarType? dtype = null, Device? device = null)
     {
         var dev = device ?? CPU;

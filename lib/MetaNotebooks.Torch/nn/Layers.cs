@@ -154,7 +154,7 @@ public static partial class torch
                 for (var i = 0; i < children.Count; i++)
                 {
                     var next = children[i].forward(x, ChildParameters(p, i));
-                    if (!ReferenceEquals(x, input)) x.Dispose();
+                    if (!ReferenceEquals(x, input) && !ReferenceEquals(x, next)) x.Dispose();
                     x = next;
                 }
                 return ReferenceEquals(x, input) ? x.Alias() : x;

@@ -76,31 +76,41 @@ MN_API const char* mn_binary(int op, Handle a, Handle b, Handle* out) {
   MN_TRY *out = mn::box(binary(op, *a, *b)); MN_END
 }
 
-// tensor (op) scalar; reverse = 1 computes scalar (op) tensor. Scalars follow PyTorch's wrapped-number
-// promotion (float tensor + 2.5 stays float; an integer scalar keeps an integer tensor integral).
-MN_API const char* mn_binary_scalar(int op, Handle a, double s, int is_integer, int reverse, Handle* out) {
+// tensor (op) scalar (s, or si when is_integer); reverse = 1 computes scalar (op) tensor. Scalars follow PyTorch's
+// wrapped-number promotion (float tensor + 2.5 stays float; an integer scalar keeps an integer tensor integral), and
+// each form dispatches to the overload Python uses, so values and grad_fn names match PyTorch's (x * 2 → MulBackward0,
+// 2 - x → RsubBackward1, 2 / x = reciprocal(x) * 2, x ** 2 → PowBackward0).
+MN_API const char* mn_binary_scalar(int op, Handle a, double s, int64_t si, int is_integer, int reverse, Handle* out) {
   MN_TRY
-  at::Scalar sc = is_integer ? at::Scalar(static_cast<int64_t>(s)) : at::Scalar(s);
+  at::Scalar sc = is_integer ? at::Scalar(si) : at::Scalar(s);
   const at::Tensor& x = *a;
-  if (!reverse) {  // the Scalar overloads avoid allocating a wrapped-number tensor on the hot path
+  auto wrapped = [&] {
+    at::Tensor st = at::scalar_tensor(sc, x.options().dtype(is_integer ? at::kLong : at::kDouble).requires_grad(false));
+    st.unsafeGetTensorImpl()->set_wrapped_number(true);
+    return st;
+  };
+  at::Tensor r;
+  if (reverse) {
     switch (op) {
-      case 0: *out = mn::box(at::add(x, sc)); return nullptr;
-      case 1: *out = mn::box(at::sub(x, sc)); return nullptr;
-      case 2: *out = mn::box(at::mul(x, sc)); return nullptr;
-      case 3: *out = mn::box(at::div(x, sc)); return nullptr;
-      case 4: *out = mn::box(at::pow(x, sc)); return nullptr;
-      case 7: *out = mn::box(at::eq(x, sc)); return nullptr;
-      case 8: *out = mn::box(at::ne(x, sc)); return nullptr;
-      case 9: *out = mn::box(at::lt(x, sc)); return nullptr;
-      case 10: *out = mn::box(at::le(x, sc)); return nullptr;
-      case 11: *out = mn::box(at::gt(x, sc)); return nullptr;
-      case 12: *out = mn::box(at::ge(x, sc)); return nullptr;
-      default: break;
+      case 1: r = at::rsub(x, sc); break;
+      case 3: r = at::mul(at::reciprocal(x), wrapped()); break;
+      case 4: r = at::pow(sc, x); break;
+      case 16: r = at::remainder(sc, x); break;
+      default: r = binary(op, wrapped(), x); break;
+    }
+  } else {
+    switch (op) {
+      case 4: r = at::pow(x, sc); break;
+      case 7: r = at::eq(x, sc); break;
+      case 8: r = at::ne(x, sc); break;
+      case 9: r = at::lt(x, sc); break;
+      case 10: r = at::le(x, sc); break;
+      case 11: r = at::gt(x, sc); break;
+      case 12: r = at::ge(x, sc); break;
+      default: r = binary(op, x, wrapped()); break;
     }
   }
-  at::Tensor st = at::scalar_tensor(sc, a->options().dtype(is_integer ? at::kLong : at::kDouble).requires_grad(false));
-  st.unsafeGetTensorImpl()->set_wrapped_number(true);
-  *out = mn::box(reverse ? binary(op, st, *a) : binary(op, *a, st));
+  *out = mn::box(std::move(r));
   MN_END
 }
 

@@ -91,6 +91,7 @@ MN_API const char* mn_index_op(int op, Handle a, int64_t dim, Handle index, Hand
     case 3: r = at::scatter_add(*a, dim, *index, *src); break;
     case 4: {
       c10::List<c10::optional<at::Tensor>> idx;
+      dim = c10::maybe_wrap_dim(dim, a->dim());
       for (int64_t i = 0; i < dim; ++i) idx.push_back(c10::nullopt);
       idx.push_back(*index);
       r = at::index(*a, idx);
@@ -108,9 +109,32 @@ MN_API const char* mn_index_op(int op, Handle a, int64_t dim, Handle index, Hand
 MN_API const char* mn_index_put_(Handle a, int64_t dim, Handle index, Handle value) {
   MN_TRY
   c10::List<c10::optional<at::Tensor>> idx;
+  dim = c10::maybe_wrap_dim(dim, a->dim());
   for (int64_t i = 0; i < dim; ++i) idx.push_back(c10::nullopt);
   idx.push_back(*index);
   a->index_put_(idx, *value);
+  MN_END
+}
+
+// Advanced indexing a[i0, i1, …] with one entry per indexed position: a long or bool tensor, or nullptr for
+// a whole dim (":"). A bool mask covers as many dims as it has. All tensor indices are applied together,
+// broadcast against each other, as PyTorch's a[idx0, idx1].
+static c10::List<c10::optional<at::Tensor>> index_list(const Handle* idx, int n) {
+  c10::List<c10::optional<at::Tensor>> list;
+  list.reserve(n);
+  for (int i = 0; i < n; ++i) list.push_back(idx[i] ? c10::optional<at::Tensor>(*idx[i]) : c10::nullopt);
+  return list;
+}
+
+MN_API const char* mn_index(Handle a, const Handle* idx, int n, Handle* out) {
+  MN_TRY *out = mn::box(at::index(*a, index_list(idx, n))); MN_END
+}
+
+// a[i0, i1, …] = value in place (accumulate: +=); value is broadcast and converted to a's dtype.
+MN_API const char* mn_index_put(Handle a, const Handle* idx, int n, Handle value, int accumulate) {
+  MN_TRY
+  at::Tensor v = value->scalar_type() == a->scalar_type() ? *value : value->to(a->scalar_type());
+  a->index_put_(index_list(idx, n), v, accumulate != 0);
   MN_END
 }
 
