@@ -11,6 +11,9 @@ namespace MetaNotebooks.Experiments;
 /// <summary>The sine experiment's figures (Finn et al. 2017, Figures 2 and 3), redrawn from our models and results.</summary>
 public static class MamlSineFigures
 {
+    // Colours of the predictions before and after adaptation; red stays for the ground truth.
+    private static readonly string[] StepColors = ["#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd"];
+
     /// <summary>
     /// Figure 2: one task — the true function, its K support points, and each learner's prediction before and after
     /// 1 and 10 SGD steps (step size α) on those points. One subplot per learner.
@@ -37,7 +40,7 @@ public static class MamlSineFigures
                 var label = steps[i] == 0 ? "pre-update" : $"{steps[i]} grad step{(steps[i] > 1 ? "s" : "")}";
                 figure.Add(new Scatter(gridX, curvePredictions[steps[i]].ToArray<double>())
                 {
-                    Name = label, Color = Palette.Get(i + 1), Dash = steps[i] == 0 ? "dot" : i == steps.Length - 1 ? "solid" : "dash",
+                    Name = label, Color = StepColors[Math.Min(i, StepColors.Length - 1)], Dash = steps[i] == 0 ? "dot" : i == steps.Length - 1 ? "solid" : "dash",
                     ShowLegend = legend, LegendGroup = label,
                 }, 1, c + 1);
             }
