@@ -85,12 +85,14 @@ public static class DatasetFigures
         return result;
     }
 
-    // "Alphabet_of_the_Magi/character01/rot090" → "Alphabet_of_the_Magi 01 ↻90"; wnids stay as they are.
+    // "Alphabet_of_the_Magi/character01/rot090" → "Alphabet of the… #01 90°" (fits over a few tiles); wnids stay as they are.
     private static string Short(string name)
     {
         var parts = name.Split('/');
         if (parts.Length < 2) return name;
-        var s = $"{parts[0].Replace('_', ' ')} {parts[1].Replace("character", "#")}";
+        var alphabet = parts[0].Replace('_', ' ');
+        if (alphabet.Length > 16) alphabet = alphabet[..15].TrimEnd() + "…";
+        var s = $"{alphabet} {parts[1].Replace("character", "#")}";
         return parts.Length > 2 && parts[2].StartsWith("rot") ? $"{s} {int.Parse(parts[2][3..])}°" : s;
     }
 }

@@ -40,7 +40,6 @@ public static class Download
                 return Outcome.KeptExisting;
             }
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         log?.WriteLine($"Downloading {file.Url} …");
         using var client = new HttpClient(handler ?? new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(20) }, disposeHandler: handler is null)
         {
@@ -53,14 +52,15 @@ public static class Download
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
         {
-            throw new IOException($"Could not download {file.Url}: {e.Message}{(e.InnerException is { } inner ? $" ({inner.Message})" : "")}.\n" +
-                                  ByHand(file, target), e);
+            var why = e.InnerException is { } inner && !e.Message.Contains(inner.Message) ? $"{e.Message} ({inner.Message})" : e.Message;
+            throw new IOException($"Could not download {file.Url}: {why.TrimEnd('.')}.\n{ByHand(file, target)}", e);
         }
         using (response)
         {
             if (!response.IsSuccessStatusCode)
                 throw new IOException($"Could not download {file.Url}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}.\n{ByHand(file, target)}");
             using var body = response.Content.ReadAsStream();
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             Store(body, file, target);
         }
         log?.WriteLine($"{target}: downloaded, MD5 {file.Md5} verified.");
@@ -104,6 +104,6 @@ public static class Download
     }
 
     private static string ByHand(DownloadFile file, string target) =>
-        $"Without internet access here: fetch {file.Url} elsewhere (MD5 {file.Md5}) and copy it to {target}, " +
+        $"Where this machine cannot reach it, download {file.Url} elsewhere (MD5 {file.Md5}) and copy it to {target}, " +
         $"or pass --data / set {DataPaths.DataEnvironmentVariable} to a folder that holds {file.RelativePath}.";
 }

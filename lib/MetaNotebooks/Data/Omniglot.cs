@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
 using System.Runtime.ExceptionServices;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using MetaNotebooks.Torch;
 
@@ -70,6 +71,7 @@ public sealed class Omniglot : IDisposable
         "or point --data / MN_DATA at a folder holding omniglot/images_background.zip and omniglot/images_evaluation.zip " +
         "(or the extracted folders omniglot/images_background/ and omniglot/images_evaluation/).";
 
+    private static readonly JsonSerializerOptions IndexJson = new(JsonSerializerDefaults.Web);
     private readonly Dictionary<string, int> byName;
     private Tensor? asFloat;
 
@@ -131,14 +133,8 @@ public sealed class Omniglot : IDisposable
         if (problem is not null) log?.WriteLine($"Omniglot: the cache is damaged ({problem}); rebuilding it.");
 
         var built = Build(sources, options, paths, cache.TensorPath, log);
-        cache.Save(new Dictionary<string, Tensor> { ["images"] = built.Images }, new JsonObject
-        {
-            ["characters"] = new JsonArray(built.Characters.Select(c => (JsonNode)new JsonObject
-            {
-                ["set"] = c.Set, ["alphabet"] = c.Alphabet, ["character"] = c.Character, ["id"] = c.Id,
-                ["first"] = c.First, ["count"] = c.Count, ["files"] = new JsonArray(c.Files.Select(f => (JsonNode)f).ToArray()),
-            }).ToArray()),
-        });
+        cache.Save(new Dictionary<string, Tensor> { ["images"] = built.Images },
+            new JsonObject { ["characters"] = JsonSerializer.SerializeToNode(built.Characters, IndexJson) });
         log?.WriteLine($"Omniglot: wrote the cache {DataPaths.Show(cache.TensorPath)}.");
         return built;
     }
@@ -148,9 +144,10 @@ public sealed class Omniglot : IDisposable
         problem = null;
         try
         {
-            var characters = content["characters"]!.AsArray().Select(n => new OmniglotCharacter(
-                (string)n!["set"]!, (string)n["alphabet"]!, (string)n["character"]!, (int)n["id"]!, (int)n["first"]!, (int)n["count"]!,
-                n["files"]!.AsArray().Select(f => (string)f!).ToArray())).ToArray();
+            var characters = content["characters"]?.Deserialize<OmniglotCharacter[]>(IndexJson)
+                             ?? throw new InvalidDataException("the index lists no characters");
+            if (characters.Any(c => c is null || c.Set is null || c.Alphabet is null || c.Character is null || c.Files is null))
+                throw new InvalidDataException("the index has incomplete characters");
             var images = tensors.GetValueOrDefault("images");
             long total = characters.Sum(c => (long)c.Count);
             var expected = new long[] { total, 1, options.ImageSize, options.ImageSize };
@@ -160,7 +157,7 @@ public sealed class Omniglot : IDisposable
                 if (characters[i].First != next || characters[i].Files.Count != characters[i].Count) throw new InvalidDataException("the index is inconsistent");
             return new Omniglot(images, characters, options, paths, cachePath, fromCache: true);
         }
-        catch (Exception e) when (e is InvalidDataException or NullReferenceException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is InvalidDataException or JsonException or InvalidOperationException)
         {
             foreach (var t in tensors.Values) t.Dispose();
             problem = e.Message;
@@ -288,11 +285,16 @@ public sealed class Omniglot : IDisposable
     private ClassIndexedDataset Materialise(string name, (OmniglotCharacter Character, int Turns)[] classes, IReadOnlyList<string> classNames)
     {
         using var scope = torch.NewDisposeScope();
-        asFloat ??= Images.to(ScalarType.Float32).div_(255).DetachFromDisposeScope();
+        lock (byName) asFloat ??= Images.to(ScalarType.Float32).div_(255).DetachFromDisposeScope();
         var counts = classes.Select(c => c.Character.Count).ToArray();
         var offsets = new long[classes.Length];
         for (var i = 1; i < classes.Length; i++) offsets[i] = offsets[i - 1] + counts[i - 1];
         var s = Options.ImageSize;
+        if (classes.All(c => c.Turns == 0))
+        {
+            var rows = classes.SelectMany(c => Enumerable.Range(c.Character.First, c.Character.Count).Select(r => (long)r)).ToArray();
+            return new ClassIndexedDataset(name, asFloat.index_select(0, torch.tensor(rows)), classNames, counts);
+        }
         var output = torch.empty([counts.Sum(), 1, s, s], ScalarType.Float32);
         for (var turns = 0; turns < 4; turns++)
         {
