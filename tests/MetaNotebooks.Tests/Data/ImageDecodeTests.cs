@@ -33,6 +33,35 @@ public class ImageDecodeTests
         Assert.Equal(expected, x.ToArray<byte>());
     }
 
+    public static TheoryData<string, string, long[], byte[]> PngKinds => new()
+    {
+        // 16-bit greyscale 0, 65535, 4660 / 32768, 257, 1000: reduced to the high byte.
+        { "16-bit grey", "iVBORw0KGgoAAAANSUhEUgAAAAMAAAACEAAAAADoj+WFAAAAFklEQVR4nGNgYPj/X8iEoYGBkZH5BQAbMAOyOnFHMQAAAABJRU5ErkJggg==",
+          [1, 2, 3], [0, 255, 18, 128, 1, 3] },
+        { "grey + alpha", "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAQAAADYv8WvAAAAEklEQVR4nGPk+s/VyCLCyOUAAAxtAfkRMeisAAAAAElFTkSuQmCC",
+          [2, 2, 2], [10, 20, 30, 40, 255, 128, 0, 64] },
+        { "RGBA", "iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAYAAAD0In+KAAAAEUlEQVR4nGNkZGJmYWFhYQEAAHYAHFEE6MUAAAAASUVORK5CYII=",
+          [4, 1, 2], [1, 5, 2, 6, 3, 7, 4, 8] },
+        // Palette: entry 1 (blue) then entry 0 (red), expanded to RGB.
+        { "palette", PalettePng, [3, 1, 2], [0, 255, 0, 0, 255, 0] },
+        // Adam7-interlaced 8×8 RGB whose bytes count 0, 1, 2, … in H, W, C order.
+        { "interlaced", "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAFUlEQVR4nGNkYGRixgZYJCQkhpAEAJG7BBEc4dnCAAAAAElFTkSuQmCC",
+          [3, 8, 8], Enumerable.Range(0, 3).SelectMany(c => Enumerable.Range(0, 64).Select(p => (byte)(p * 3 + c))).ToArray() },
+    };
+
+    private static string PalettePng => "iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAMAAADD/I+4AAADAFBMVEX/AAAAAP8" + new string('A', 1015) +
+                                        "CAwGKEAAAAC0lEQVR4nGNgZAAAAAUAAtFmM3gAAAAASUVORK5CYII=";
+
+    [Theory]
+    [MemberData(nameof(PngKinds))]
+    public void EveryPngKindBecomesEightBitChannels(string kind, string png, long[] shape, byte[] values)
+    {
+        using var scope = NewDisposeScope();
+        var x = io.decode_png(Convert.FromBase64String(png));
+        Assert.True(shape.SequenceEqual(x.shape), kind);
+        Assert.Equal(values, x.ToArray<byte>());
+    }
+
     [Fact]
     public void JpegDecodesLikeLibjpegInPillow()
     {
