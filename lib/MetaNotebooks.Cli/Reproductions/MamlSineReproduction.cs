@@ -1,0 +1,51 @@
+using MetaNotebooks.Experiments;
+using MetaNotebooks.Results;
+using MetaNotebooks.Torch;
+
+namespace MetaNotebooks.Cli.Reproductions;
+
+/// <summary>MAML, first-order MAML and the pretrained baseline on sine regression (Finn et al. 2017, §5.1): the default experiment.</summary>
+public sealed class MamlSineReproduction : IReproduction
+{
+    public string Name => MamlSine.ExperimentName;
+    public string PaperId => MamlSine.PaperId;
+    public string Summary => "MAML, first-order MAML and the pretrained baseline on sine regression (Finn et al. 2017, §5.1)";
+
+    public string OptionsHelp => """
+          --iterations N   meta-iterations per learner (default 70000, the paper's)
+          --meta-batch N   tasks per meta-iteration (default 25)
+          --seed N         training seed (default 1); evaluation tasks use a fixed seed of their own
+          --eval-tasks N   held-out tasks per evaluation (default 600)
+          --loop           one task after another instead of the batched meta-batch (same gradients, slower)
+        """;
+
+    public int Run(Options options, ReproductionContext context)
+    {
+        var defaults = new MamlSineConfig();
+        var config = defaults with
+        {
+            Iterations = options.Int("iterations", defaults.Iterations),
+            MetaBatch = options.Int("meta-batch", defaults.MetaBatch),
+            Seed = options.Int("seed", (int)defaults.Seed),
+            EvalTasks = options.Int("eval-tasks", defaults.EvalTasks),
+            Batched = !options.Flag("loop"),
+        };
+        var restart = options.Flag("restart");
+        options.RejectUnknown();
+        try { config.Validate(); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+
+        var paperDir = context.PaperDirectory(PaperId);
+        var run = new MamlSine(config, paperDir);
+        if (restart)
+            foreach (var m in Enum.GetValues<SineMethod>()) File.Delete(run.CheckpointPath(m));
+        Console.Error.WriteLine($"Reproducing {Name}: {config.Iterations:N0} iterations × 3 learners, meta-batch {config.MetaBatch}, K = {config.K}, " +
+                                $"{(config.Batched ? "batched" : "per-task loop")}, {torch.get_num_threads()} thread(s), seed {config.Seed}.");
+        var result = run.Run(context.Command, context.Cancel);
+        if (result is null) return 130;
+        PaperReport.Write(paperDir);
+        Console.WriteLine(Commands.ReproduceCommand.SideBySide(result, PublishedPaper.Load(Path.Combine(paperDir, "published.json"))));
+        Console.WriteLine($"Wrote {Path.GetRelativePath(context.RepositoryRoot, run.ResultPath)} and {Path.GetRelativePath(context.RepositoryRoot, Path.Combine(paperDir, "README.md"))}.");
+        return 0;
+    }
+}
