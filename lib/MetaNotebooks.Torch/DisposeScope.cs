@@ -21,7 +21,7 @@ public sealed class DisposeScope : IDisposable
     internal static DisposeScope? Current => current;
 
     /// <summary>Number of tensors this scope will dispose.</summary>
-    public int Count => tensors.Count(t => ReferenceEquals(t.OwningScope, this) && !t.IsDisposed);
+    public int Count => tensors.Where(t => ReferenceEquals(t.OwningScope, this) && !t.IsDisposed).Distinct().Count();
 
     internal void Add(Tensor t)
     {

@@ -99,7 +99,7 @@ public static partial class torch
                 }
                 var nbytes = Read<long>();
                 if (nbytes != numel * dtype.ElementSize() || pos + nbytes > bodyLength) throw Corrupt($"size of '{name}' does not match its shape");
-                result[name] = Tensor.FromRawBytes(bytes.AsSpan(pos, (int)nbytes), shape, dtype).DetachFromDisposeScope();
+                result[name] = Tensor.FromRawBytes(bytes.AsSpan(pos, (int)nbytes), shape, dtype); // joins the current scope, if any
                 pos += (int)nbytes;
             }
             if (pos != bodyLength) throw Corrupt("trailing data");
@@ -109,7 +109,6 @@ public static partial class torch
             foreach (var t in result.Values) t.Dispose();
             throw;
         }
-        foreach (var t in result.Values) DisposeScope.Current?.Add(t);
         return result;
     }
 }

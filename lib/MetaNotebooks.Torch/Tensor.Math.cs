@@ -146,6 +146,9 @@ public sealed partial class Tensor
     /// <summary>Transpose of a matrix (≤ 2-D).</summary>
     public Tensor t() => Apply(Unary.T);
 
+    public Tensor softmax(long dim) => torch.nn.functional.softmax(this, dim);
+    public Tensor log_softmax(long dim) => torch.nn.functional.log_softmax(this, dim);
+
     public Tensor clamp(double? min = null, double? max = null) =>
         Result(Native.mn_clamp(Handle, min.HasValue ? 1 : 0, min ?? 0, max.HasValue ? 1 : 0, max ?? 0, 0, out var r), r, "clamp", this);
     public Tensor clamp_min(double min) => clamp(min, null);

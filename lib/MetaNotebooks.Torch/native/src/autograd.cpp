@@ -2,7 +2,14 @@
 #include "common.h"
 #include <torch/csrc/autograd/function.h>
 
-MN_API const char* mn_set_requires_grad(Handle a, int on) { MN_TRY a->set_requires_grad(on != 0); MN_END }
+MN_API const char* mn_set_requires_grad(Handle a, int on) {
+  MN_TRY
+  // As PyTorch's requires_grad_(): libtorch's C++ setter would silently keep a non-leaf's flag.
+  TORCH_CHECK(on || a->is_leaf(), "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+              "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+  a->set_requires_grad(on != 0);
+  MN_END
+}
 
 // The accumulated .grad (nullptr out when none).
 MN_API const char* mn_grad(Handle a, Handle* out) {

@@ -1,7 +1,19 @@
 // Errors, dtype/device codes, lifetime, metadata, reading values back, threads, devices.
 #include "common.h"
 #include <ATen/Parallel.h>
+#include <c10/util/Logging.h>
+#include <cstdlib>
 #include <cstring>
+
+namespace {
+// libtorch symbolizes a C++ backtrace for every c10::Error it constructs (milliseconds per error); the binding only
+// passes on the message, so the backtrace is skipped unless MN_CPP_STACKTRACES is set (for debugging the native layer).
+struct CheapErrors {
+  CheapErrors() {
+    if (!std::getenv("MN_CPP_STACKTRACES")) c10::SetStackTraceFetcher([] { return std::string(); });
+  }
+} cheap_errors;
+}  // namespace
 
 namespace mn {
 static thread_local std::string last_error;
