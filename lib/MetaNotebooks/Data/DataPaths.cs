@@ -70,14 +70,18 @@ public sealed class DataPaths
         }
     }
 
-    /// <summary>The first existing file or directory at `relativePath` under the roots, or null.</summary>
-    public string? TryFind(string relativePath)
+    /// <summary>
+    /// The first existing file or directory at one of `relativePaths` (alternatives, e.g. a zip or its extracted
+    /// folder) under the roots, or null. Roots take precedence: an alternative in an earlier root wins.
+    /// </summary>
+    public string? TryFind(params string[] relativePaths)
     {
         foreach (var root in Roots)
-        {
-            var candidate = Path.Combine(root.Directory, relativePath);
-            if (File.Exists(candidate) || Directory.Exists(candidate)) return candidate;
-        }
+            foreach (var relativePath in relativePaths)
+            {
+                var candidate = Path.Combine(root.Directory, relativePath);
+                if (File.Exists(candidate) || Directory.Exists(candidate)) return candidate;
+            }
         return null;
     }
 

@@ -321,11 +321,10 @@ public sealed class Omniglot : IDisposable
     {
         public static Source Locate(DataPaths paths, string set)
         {
-            var zip = paths.TryFind(System.IO.Path.Combine("omniglot", set + ".zip"));
-            if (zip is not null && File.Exists(zip)) return new Source(set, zip, true);
-            var folder = paths.TryFind(System.IO.Path.Combine("omniglot", set));
-            if (folder is not null && Directory.Exists(folder)) return new Source(set, folder, false);
-            throw paths.Missing(System.IO.Path.Combine("omniglot", set + ".zip"), HowToGet);
+            var zip = System.IO.Path.Combine("omniglot", set + ".zip");
+            var found = paths.TryFind(zip, System.IO.Path.Combine("omniglot", set));
+            if (found is null) throw paths.Missing(zip, HowToGet);
+            return new Source(set, found, File.Exists(found));
         }
 
         /// <summary>A zip: its SHA-256. A folder: SHA-256 over its PNGs' relative paths, sizes and modification times.</summary>
