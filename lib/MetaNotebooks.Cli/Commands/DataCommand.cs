@@ -16,7 +16,7 @@ public sealed class DataCommand : ICommand
                mn data prepare omniglot [--filter lanczos|box|bilinear|bicubic|nearest] [--size 28]
                mn data prepare mini-imagenet [--split train|val|test]
                mn data download omniglot [--force]
-               mn data bench [--tasks 32] [--batches 50] [--threads N]
+               mn data bench [--tasks 32] [--batches 50] [--threads 1,2]
           every form takes --data DIR: look there first (before MN_DATA, data/ and ../shared/data)
           status     where each dataset file was found (or where it was looked for) and which caches exist
           prepare    decode, resize and cache a dataset (Mini-ImageNet: the splits whose images are present)
@@ -24,7 +24,7 @@ public sealed class DataCommand : ICommand
                      (or --data DIR); an existing copy with other bytes is kept unless --force
           bench      times: full Omniglot preprocessing, loading it from the cache, decoding the Mini-ImageNet test
                      split, drawing meta-batches of Omniglot 20-way 5-shot 15-query tasks (nothing is written to data/cache);
-                     --threads: libtorch threads (default: one per core)
+                     --threads: libtorch thread counts to time the sampler with (default: 1 and one per core)
         """;
 
     public int Run(string[] args)
@@ -100,11 +100,13 @@ public sealed class DataCommand : ICommand
             {
                 var tasks = options.Int("tasks", 32);
                 var batches = options.Int("batches", 50);
-                var threads = options.Int("threads", Environment.ProcessorCount);
+                var threads = options.String("threads");
                 options.RejectUnknown();
-                if (tasks < 1 || batches < 1 || threads < 1) throw new UsageException("--tasks, --batches and --threads must be at least 1");
-                torch.set_num_threads(threads);
-                Bench(paths, tasks, batches);
+                int[] samplerThreads;
+                try { samplerThreads = (threads ?? $"1,{Environment.ProcessorCount}").Split(',').Select(int.Parse).Distinct().ToArray(); }
+                catch (FormatException) { throw new UsageException($"--threads takes numbers separated by commas, not '{threads}'"); }
+                if (tasks < 1 || batches < 1 || samplerThreads.Any(t => t < 1)) throw new UsageException("--tasks, --batches and --threads must be at least 1");
+                Bench(paths, tasks, batches, samplerThreads);
                 return 0;
             }
             default:
@@ -167,9 +169,9 @@ public sealed class DataCommand : ICommand
         }
     }
 
-    private static void Bench(DataPaths paths, int tasks, int batches)
+    private static void Bench(DataPaths paths, int tasks, int batches, int[] samplerThreads)
     {
-        Console.WriteLine($"{Environment.ProcessorCount} cores, libtorch {torch.version} with {torch.get_num_threads()} threads; " +
+        Console.WriteLine($"{Environment.ProcessorCount} cores, libtorch {torch.version} with {torch.get_num_threads()} thread(s); " +
                           $"load average {LoadAverage()} (other processes on the machine slow the wall times; CPU = this process's CPU time).");
         var scratch = Path.Combine(Path.GetTempPath(), $"mn-data-bench-{Environment.ProcessId}");
         var fresh = new DataPaths(paths.Roots, scratch);
@@ -187,20 +189,26 @@ public sealed class DataCommand : ICommand
             using var train = omniglot.Vinyals("train");
             Report("Vinyals train split materialised (4,112 rotated classes, float32)", clock, cpu, null);
 
-            using var sampler = new EpisodeSampler(train, 20, 5, 15, seed: 1);
-            for (var i = 0; i < 5; i++) sampler.Sample(tasks).Dispose();
-            var times = new double[batches];
-            cpu = Cpu();
-            for (var i = 0; i < batches; i++)
+            var defaultThreads = torch.get_num_threads();
+            foreach (var threads in samplerThreads)
             {
-                clock.Restart();
-                using var batch = sampler.Sample(tasks);
-                times[i] = clock.Elapsed.TotalMilliseconds;
+                torch.set_num_threads(threads);
+                using var sampler = new EpisodeSampler(train, 20, 5, 15, seed: 1);
+                for (var i = 0; i < 5; i++) sampler.Sample(tasks).Dispose();
+                var times = new double[batches];
+                cpu = Cpu();
+                for (var i = 0; i < batches; i++)
+                {
+                    clock.Restart();
+                    using var batch = sampler.Sample(tasks);
+                    times[i] = clock.Elapsed.TotalMilliseconds;
+                }
+                var cpuPerBatch = (Cpu() - cpu).TotalMilliseconds / batches;
+                Array.Sort(times);
+                Console.WriteLine($"[bench] {$"meta-batch of {tasks} Omniglot 20-way 5-shot 15-query tasks, {threads} libtorch thread(s)",-84} " +
+                                  $"median {times[batches / 2]:F2} ms, min {times[0]:F2} ms, max {times[^1]:F2} ms wall, {cpuPerBatch:F2} ms CPU   (target < 5 ms)");
             }
-            var cpuPerBatch = (Cpu() - cpu).TotalMilliseconds / batches;
-            Array.Sort(times);
-            Console.WriteLine($"[bench] {$"meta-batch of {tasks} Omniglot 20-way 5-shot 15-query tasks ({batches} batches)",-84} " +
-                              $"median {times[batches / 2]:F2} ms, min {times[0]:F2} ms, max {times[^1]:F2} ms wall, {cpuPerBatch:F2} ms CPU per batch   (target < 5 ms)");
+            torch.set_num_threads(defaultThreads);
 
             var csv = paths.TryFind(Path.Combine("mini-imagenet", "test.csv"));
             var status = MiniImageNet.Status("test", paths);
