@@ -16,8 +16,8 @@ public sealed record OmniglotOptions
 
     /// <summary>
     /// Resampling filter, computed exactly as Pillow does (<see cref="Resampling"/>). Default <see cref="ResizeFilter.Lanczos"/>:
-    /// antialiased, and what torchvision-based pipelines (learn2learn, torchmeta: <c>convert('L')</c> +
-    /// <c>Resize(28, LANCZOS)</c>) feed their models. <see cref="ResizeFilter.Nearest"/> reproduces the binary images
+    /// antialiased, and what learn2learn's Omniglot benchmark feeds its models (torchvision's Omniglot, which opens the
+    /// PNGs with <c>convert('L')</c>, then <c>Resize(28, interpolation=LANCZOS)</c> and <c>1.0 - x</c>). <see cref="ResizeFilter.Nearest"/> reproduces the binary images
     /// the original ProtoNet and MAML code actually produced (see <see cref="Omniglot"/>).
     /// </summary>
     public ResizeFilter Filter { get; init; } = ResizeFilter.Lanczos;
@@ -43,12 +43,12 @@ public sealed record OmniglotCharacter(string Set, string Alphabet, string Chara
 /// MAML <c>img.resize((28, 28), resample=Image.LANCZOS)</c>. For mode "1" Pillow always uses NEAREST whatever filter
 /// is asked for, so their 28×28 images are binary point samples. The default here is the antialiased version of the
 /// same resize — Pillow LANCZOS on the greyscale image, bit-exact (<see cref="Resampling"/>) — which is what
-/// torchvision-based reimplementations use; <c>Filter = Nearest</c> gives the papers' binary images exactly.</item>
+/// learn2learn's benchmark uses; <c>Filter = Nearest</c> gives the papers' binary images exactly.</item>
 /// <item>Polarity: strokes are 1 and background 0. The PNGs have black (0) strokes on white (1); both codes invert
 /// (ProtoNet <c>1.0 - x</c>, MAML <c>1.0 - image</c>). The cache stores 255 − Pillow's resized value as uint8;
 /// model input is that / 255.</item>
 /// <item>Rotations are applied to the cached 28×28 images (torch.rot90 over H, W: counter-clockwise like PIL's
-/// rotate), as MAML and learn2learn do. ProtoNet (and torchmeta) rotate the 105×105 image before resizing. With
+/// rotate), as MAML and learn2learn do. ProtoNet rotates the 105×105 image before resizing. With
 /// NEAREST, the papers' effective filter, both orders give identical pixels. With LANCZOS they agree at 180° but not
 /// exactly at 90°/270°, because Pillow resizes x first, then y, rounding and clipping in between, and a quarter turn
 /// swaps the two passes (measured on Omniglot: mean difference 0.43/255, 14% of pixels differ, 0.8% by more than
