@@ -252,6 +252,7 @@ public sealed partial class Tensor
     public Tensor to(Device device, ScalarType type) => Result(Native.mn_to(Handle, (int)type, (int)device.Type, device.Index, 0, out var r), r, "to", this);
     public Tensor to(string device) => to(Device.Parse(device));
     public Tensor cpu() => to(torch.CPU);
+    public Tensor cuda(int index = 0) => to(new Device(DeviceType.CUDA, index));
     public Tensor @float() => to(ScalarType.Float32);
     public Tensor @double() => to(ScalarType.Float64);
     public Tensor @long() => to(ScalarType.Int64);

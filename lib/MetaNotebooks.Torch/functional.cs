@@ -129,10 +129,13 @@ public static partial class torch
             /// <summary>Resizes [N, C, H, W] to (height, width).</summary>
             public static Tensor interpolate(Tensor x, long height, long width, InterpolationMode mode = InterpolationMode.Nearest, bool alignCorners = false) =>
                 R(Native.mn_interpolate(x.Handle, (int)mode, height, width, 0, 0, alignCorners ? 1 : 0, out var r), r, "interpolate", x);
+            /// <summary>Resizes [N, C, H, W] by a scale factor: size floor(H·s) × floor(W·s), sampled as PyTorch does with scale_factor.</summary>
             public static Tensor interpolate(Tensor x, double scaleFactor, InterpolationMode mode = InterpolationMode.Nearest, bool alignCorners = false) =>
-                R(Native.mn_interpolate(x.Handle, (int)mode, 0, 0, scaleFactor, scaleFactor, alignCorners ? 1 : 0, out var r), r, "interpolate", x);
+                interpolate(x, (scaleFactor, scaleFactor), mode, alignCorners);
+            public static Tensor interpolate(Tensor x, (double h, double w) scaleFactor, InterpolationMode mode = InterpolationMode.Nearest, bool alignCorners = false) =>
+                R(Native.mn_interpolate(x.Handle, (int)mode, 0, 0, scaleFactor.h, scaleFactor.w, alignCorners ? 1 : 0, out var r), r, "interpolate", x);
 
-            public enum PaddingMode { Constant = 0, Reflect = 1, Replicate = 2 }
+            public enum PaddingMode { Constant = 0, Reflect = 1, Replicate = 2, Circular = 3 }
 
             /// <summary>Pads the last dims: pad = (left, right[, top, bottom]), as PyTorch's F.pad.</summary>
             public static unsafe Tensor pad(Tensor x, long[] pad, PaddingMode mode = PaddingMode.Constant, double value = 0)

@@ -202,6 +202,19 @@ public static partial class torch
         }
     }
 
+    /// <summary>where with a scalar branch (PyTorch's torch.where(cond, x, 0.0)); the scalar takes the tensor's dtype.</summary>
+    public static Tensor where(Tensor condition, Tensor x, double y)
+    {
+        using var t = full([], y, x.dtype, x.device);
+        return where(condition, x, t);
+    }
+
+    public static Tensor where(Tensor condition, double x, Tensor y)
+    {
+        using var t = full([], x, y.dtype, y.device);
+        return where(condition, t, y);
+    }
+
     public static Tensor matmul(Tensor a, Tensor b) => a.matmul(b);
     public static Tensor mm(Tensor a, Tensor b) => a.mm(b);
     public static Tensor bmm(Tensor a, Tensor b) => a.bmm(b);
@@ -224,6 +237,53 @@ public static partial class torch
     public static Tensor flatten(Tensor x, long startDim = 0, long endDim = -1) => x.flatten(startDim, endDim);
     public static Tensor rot90(Tensor x, long k = 1, long dim0 = 0, long dim1 = 1) => x.rot90(k, dim0, dim1);
     public static bool allclose(Tensor a, Tensor b, double rtol = 1e-5, double atol = 1e-8) => a.allclose(b, rtol, atol);
+    // More of PyTorch's torch.* functions, as in Python (each is the Tensor method of the same name).
+    public static Tensor neg(Tensor x) => x.neg();
+    public static Tensor sign(Tensor x) => x.sign();
+    public static Tensor floor(Tensor x) => x.floor();
+    public static Tensor ceil(Tensor x) => x.ceil();
+    public static Tensor round(Tensor x) => x.round();
+    public static Tensor square(Tensor x) => x.square();
+    public static Tensor rsqrt(Tensor x) => x.rsqrt();
+    public static Tensor log1p(Tensor x) => x.log1p();
+    public static Tensor expm1(Tensor x) => x.expm1();
+    public static Tensor erf(Tensor x) => x.erf();
+    public static Tensor pow(Tensor x, Tensor exponent) => x.pow(exponent);
+    public static Tensor atan2(Tensor a, Tensor b) => a.atan2(b);
+    public static Tensor softmax(Tensor x, long dim) => x.softmax(dim);
+    public static Tensor log_softmax(Tensor x, long dim) => x.log_softmax(dim);
+    public static Tensor sum(Tensor x, long dim, bool keepdim = false) => x.sum(dim, keepdim);
+    public static Tensor mean(Tensor x, long dim, bool keepdim = false) => x.mean(dim, keepdim);
+    public static Tensor std(Tensor x, long dim, bool unbiased = true, bool keepdim = false) => x.std(dim, unbiased, keepdim);
+    public static Tensor var(Tensor x, long dim, bool unbiased = true, bool keepdim = false) => x.var(dim, unbiased, keepdim);
+    public static Tensor logsumexp(Tensor x, long dim, bool keepdim = false) => x.logsumexp(dim, keepdim);
+    public static Tensor amax(Tensor x, long dim, bool keepdim = false) => x.amax(dim, keepdim);
+    public static Tensor amin(Tensor x, long dim, bool keepdim = false) => x.amin(dim, keepdim);
+    public static Tensor norm(Tensor x, double p = 2) => x.norm(p);
+    public static Tensor max(Tensor x) => x.max();
+    public static Tensor min(Tensor x) => x.min();
+    public static (Tensor values, Tensor indexes) max(Tensor x, long dim, bool keepdim = false) => x.max(dim, keepdim);
+    public static (Tensor values, Tensor indexes) min(Tensor x, long dim, bool keepdim = false) => x.min(dim, keepdim);
+    public static Tensor argmin(Tensor x, long dim, bool keepdim = false) => x.argmin(dim, keepdim);
+    public static Tensor cumsum(Tensor x, long dim) => x.cumsum(dim);
+    public static Tensor dot(Tensor a, Tensor b) => a.dot(b);
+    public static Tensor outer(Tensor a, Tensor b) => a.outer(b);
+    public static Tensor reshape(Tensor x, params long[] shape) => x.reshape(shape);
+    public static Tensor permute(Tensor x, params long[] dims) => x.permute(dims);
+    public static Tensor transpose(Tensor x, long dim0, long dim1) => x.transpose(dim0, dim1);
+    public static Tensor t(Tensor x) => x.t();
+    public static Tensor squeeze(Tensor x, long dim) => x.squeeze(dim);
+    public static Tensor unsqueeze(Tensor x, long dim) => x.unsqueeze(dim);
+    public static Tensor narrow(Tensor x, long dim, long start, long length) => x.narrow(dim, start, length);
+    public static Tensor[] split(Tensor x, long splitSize, long dim = 0) => x.split(splitSize, dim);
+    public static Tensor[] chunk(Tensor x, long chunks, long dim = 0) => x.chunk(chunks, dim);
+    public static Tensor[] unbind(Tensor x, long dim = 0) => x.unbind(dim);
+    public static Tensor index_select(Tensor x, long dim, Tensor index) => x.index_select(dim, index);
+    public static Tensor gather(Tensor x, long dim, Tensor index) => x.gather(dim, index);
+    public static Tensor scatter(Tensor x, long dim, Tensor index, Tensor src) => x.scatter(dim, index, src);
+    public static Tensor masked_fill(Tensor x, Tensor mask, double value) => x.masked_fill(mask, value);
+    public static Tensor flip(Tensor x, params long[] dims) => x.flip(dims);
+    public static Tensor clone(Tensor x) => x.clone();
     public static bool equal(Tensor a, Tensor b) => a.equal(b);
 
     // ---- threads and grad mode ----

@@ -111,6 +111,7 @@ public class GradientTests
             using var cond = tensor(new[] { true, false, true, false, false, true }, [2, 3]);
             return where(cond, x[0], x[1]);
         }),
+        ["where with a scalar"] = new(In(g => N(g, 2, 3)), x => where(x[0].detach() > 0, x[0], 0.5) * where(x[0].detach() < 0.3, -2.0, x[0])),
         ["where broadcast"] = new(In(g => N(g, 2, 3), g => N(g, 3)), x => where(x[0].detach() > 0, x[0], x[1])),
     };
     public static TheoryData<string> BinaryNames => Names(BinaryCases);
@@ -418,11 +419,13 @@ public class GradientTests
         ["interpolate bilinear"] = new(In(g => N(g, 1, 2, 3, 4)), x => F.interpolate(x[0], 5, 7, F.InterpolationMode.Bilinear)),
         ["interpolate bilinear align_corners"] = new(In(g => N(g, 1, 1, 3, 3)), x => F.interpolate(x[0], 4, 5, F.InterpolationMode.Bilinear, alignCorners: true)),
         ["interpolate bilinear scale 2"] = new(In(g => N(g, 1, 1, 2, 3)), x => F.interpolate(x[0], 2.0, F.InterpolationMode.Bilinear)),
+        ["interpolate bilinear scale 1.5"] = new(In(g => N(g, 1, 1, 3, 3)), x => F.interpolate(x[0], 1.5, F.InterpolationMode.Bilinear)),
         ["interpolate area"] = new(In(g => N(g, 1, 2, 5, 7)), x => F.interpolate(x[0], 2, 3, F.InterpolationMode.Area)),
         ["interpolate nearest"] = new(In(g => N(g, 1, 2, 2, 3)), x => F.interpolate(x[0], 4, 5)),
         ["pad constant"] = new(In(g => N(g, 1, 2, 3, 3)), x => F.pad(x[0], [1, 2, 0, 1], value: 0.5)),
         ["pad reflect"] = new(In(g => N(g, 1, 2, 3, 3)), x => F.pad(x[0], [1, 1, 2, 1], F.PaddingMode.Reflect)),
         ["pad replicate"] = new(In(g => N(g, 1, 2, 3, 3)), x => F.pad(x[0], [2, 1, 1, 0], F.PaddingMode.Replicate)),
+        ["pad circular"] = new(In(g => N(g, 1, 2, 3, 3)), x => F.pad(x[0], [1, 2, 2, 0], F.PaddingMode.Circular)),
         ["pad reflect 1-D"] = new(In(g => N(g, 1, 2, 4)), x => F.pad(x[0], [2, 1], F.PaddingMode.Reflect)),
         ["lstm_cell"] = new(In(g => N(g, 2, 3), g => N(g, 2, 4), g => N(g, 2, 4), g => N(g, 16, 3), g => N(g, 16, 4), g => N(g, 16), g => N(g, 16)), x =>
         {

@@ -133,6 +133,9 @@ public class ValueTests
         AssertTensor(row.eq(20).to(float64), D(0, 1, 0));
         AssertTensor(row.ne(tensor(new float[] { 20 })).to(float64), D(1, 0, 1));
         AssertTensor(where(row > 15, row, -row), D(-10, 20, 30));
+        AssertTensor(where(row > 15, row, 0.5), D(0.5, 20, 30));
+        AssertTensor(where(row > 15, -1, row), D(10, -1, -1));
+        Assert.Equal(ScalarType.Int64, where(arange(3) > 0, arange(3), 7).dtype);
         var m = tensor(new[] { true, false, true });
         AssertTensor((m & !m).to(float64), D(0, 0, 0));
         AssertTensor((m | tensor(new[] { false, true, false })).to(float64), D(1, 1, 1));
@@ -434,6 +437,10 @@ public class ValueTests
         AssertTensor(F.softmax(tensor(new[] { 0.0, Math.Log(3) }), 0), D(0.25, 0.75));
         AssertTensor(F.softmax(tensor(new double[,] { { 0, 0 }, { 0, Math.Log(3) } }), 1), [2, 2], D(0.5, 0.5, 0.25, 0.75));
         AssertTensor(F.log_softmax(tensor(new[] { 0.0, Math.Log(3) }), -1), D(Math.Log(0.25), Math.Log(0.75)));
+        using var drop = new nn.Dropout(0.5, new Generator(1));
+        Assert.Contains(0f, drop.forward(ones(100)).ToArray<float>());
+        drop.eval();
+        Assert.Equal(Enumerable.Repeat(1f, 100), drop.forward(ones(100)).ToArray<float>());
         var d = F.dropout(ones(1000), 0.5, generator: new Generator(1)).ToArray<float>();
         Assert.All(d, v => Assert.True(v is 0 or 2));
         Assert.InRange(d.Count(v => v == 0), 430, 570);
@@ -515,6 +522,15 @@ public class ValueTests
         AssertTensor(F.pad(tensor(new[] { 1.0, 2, 3 }, [1, 1, 3]), [2, 1], F.PaddingMode.Reflect), [1, 1, 6], D(3, 2, 1, 2, 3, 2));
         AssertTensor(F.pad(sq, [1, 0, 0, 1], F.PaddingMode.Replicate), [1, 1, 3, 3], D(1, 1, 2, 3, 3, 4, 3, 3, 4));
         AssertTensor(F.pad(sq, [1, 1, 1, 1], F.PaddingMode.Reflect), [1, 1, 4, 4], D(4, 3, 4, 3, 2, 1, 2, 1, 4, 3, 4, 3, 2, 1, 2, 1));
+        AssertTensor(F.pad(tensor(new[] { 1.0, 2, 3 }, [1, 1, 3]), [1, 2], F.PaddingMode.Circular), [1, 1, 6], D(3, 1, 2, 3, 1, 2));
+        Assert.Throws<TorchException>(() => F.pad(sq, [1, 0], F.PaddingMode.Reflect)); // as PyTorch: 4-D input needs 4 or 6 pads
+        AssertTensor(F.pad(sq.view(1, 2, 2), [1, 0], F.PaddingMode.Reflect), [1, 2, 3], D(2, 1, 2, 4, 3, 4));
+        // a non-integer scale factor: source positions (dst + ½)/1.5 − ½, as PyTorch's scale_factor (not in/out = 3/4)
+        var ramp = tensor(new[] { 0.0, 1, 2 }, [1, 1, 1, 3]);
+        AssertTensor(F.interpolate(ramp, (1.0, 1.5), F.InterpolationMode.Bilinear), [1, 1, 1, 4], D(0, 0.5, 7.0 / 6, 11.0 / 6));
+        AssertTensor(F.interpolate(ramp, (1.0, 1.5), F.InterpolationMode.Bilinear, alignCorners: true), [1, 1, 1, 4], D(0, 2.0 / 3, 4.0 / 3, 2));
+        AssertTensor(F.interpolate(tensor(new[] { 0.0, 1, 2, 3, 4 }, [1, 1, 1, 5]), (1.0, 0.7)), [1, 1, 1, 3], D(0, 1, 2)); // floor(d / 0.7)
+        Assert.Throws<TorchException>(() => F.interpolate(ramp, 0.0));
     }
 
     [Fact]
@@ -537,6 +553,25 @@ public class ValueTests
         AssertTensor(c2, [1, 2], D(1 + Math.Tanh(1), -2 + Math.Tanh(1)));
         // GRU with zero weights: r = z = ½, n = tanh(0) = 0: h' = ½h
         AssertTensor(F.gru_cell(x, h, zeros([6, 2], float64), zeros([6, 2], float64)), [1, 2], D(0.5, 0.5));
+    }
+
+    [Fact]
+    public void TorchFunctionsMatchTheMethods()
+    {
+        using var scope = NewDisposeScope();
+        using var g = new Generator(9);
+        var x = randn([3, 4], g);
+        Assert.True(torch.softmax(x, 1).equal(x.softmax(1)));
+        Assert.True(torch.log_softmax(x, 0).equal(F.log_softmax(x, 0)));
+        Assert.True(torch.std(x, 1).equal(x.std(1)));
+        Assert.True(torch.var(x, 0, keepdim: true).equal(x.var(0, keepdim: true)));
+        Assert.True(torch.max(x).equal(x.max()));
+        Assert.True(torch.max(x, 1).indexes.equal(x.argmax(1)));
+        Assert.True(torch.transpose(x, 0, 1).equal(x.t()));
+        Assert.True(torch.flip(x, 1).equal(x.flip(1)));
+        Assert.Equal(2, torch.chunk(x, 2, 1).Length);
+        Assert.True(torch.sign(x).equal(x.sign()));
+        Assert.True(torch.cumsum(x, 1)[.., ^1].allclose(x.sum(1)));
     }
 
     // ---------------- in-place ----------------

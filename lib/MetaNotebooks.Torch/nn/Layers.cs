@@ -129,6 +129,12 @@ public static partial class torch
             protected override Tensor Forward(Tensor input, IReadOnlyList<Tensor> p) => input.relu();
         }
 
+        /// <summary>Zeroes elements with probability p in training mode (scaling the rest by 1/(1−p)); identity in eval mode.</summary>
+        public sealed class Dropout(double p = 0.5, Generator? generator = null) : Module
+        {
+            protected override Tensor Forward(Tensor input, IReadOnlyList<Tensor> parameters) => functional.dropout(input, p, training, generator);
+        }
+
         public sealed class Flatten(long startDim = 1, long endDim = -1) : Module
         {
             protected override Tensor Forward(Tensor input, IReadOnlyList<Tensor> p) => input.flatten(startDim, endDim);

@@ -150,16 +150,21 @@ MN_API const char* mn_distance(int op, Handle x1, Handle x2, double a, double b,
 
 MN_API const char* mn_one_hot(Handle x, int64_t num_classes, Handle* out) { MN_TRY *out = mn::box(at::one_hot(*x, num_classes)); MN_END }
 
-// mode: 0 nearest, 1 bilinear, 2 area. Either size (h, w > 0) or scale factors.
+// mode: 0 nearest, 1 bilinear, 2 area. Either size (h, w > 0) or scale factors; as F.interpolate, given scale factors
+// give the output size floor(in · scale) and are passed on to the kernel (source positions use 1 / scale).
 MN_API const char* mn_interpolate(Handle x, int mode, int64_t h, int64_t w, double sh, double sw, int align_corners, Handle* out) {
   MN_TRY
   TORCH_CHECK(x->dim() == 4, "interpolate expects a 4-D [N, C, H, W] input, got ", x->dim(), "-D");
-  int64_t oh = h > 0 ? h : static_cast<int64_t>(std::floor(x->size(2) * sh));
-  int64_t ow = w > 0 ? w : static_cast<int64_t>(std::floor(x->size(3) * sw));
+  bool scaled = h <= 0 || w <= 0;
+  TORCH_CHECK(!scaled || (sh > 0 && sw > 0), "interpolate needs an output size or positive scale factors");
+  int64_t oh = scaled ? static_cast<int64_t>(std::floor(x->size(2) * sh)) : h;
+  int64_t ow = scaled ? static_cast<int64_t>(std::floor(x->size(3) * sw)) : w;
+  c10::optional<double> scale_h = scaled ? c10::optional<double>(sh) : c10::nullopt;
+  c10::optional<double> scale_w = scaled ? c10::optional<double>(sw) : c10::nullopt;
   at::Tensor r;
   switch (mode) {
-    case 0: r = at::upsample_nearest2d(*x, {oh, ow}); break;
-    case 1: r = at::upsample_bilinear2d(*x, {oh, ow}, align_corners != 0); break;
+    case 0: r = at::upsample_nearest2d(*x, {oh, ow}, scale_h, scale_w); break;
+    case 1: r = at::upsample_bilinear2d(*x, {oh, ow}, align_corners != 0, scale_h, scale_w); break;
     case 2: r = at::adaptive_avg_pool2d(*x, {oh, ow}); break;
     default: TORCH_CHECK(false, "unknown interpolation mode ", mode);
   }
@@ -167,18 +172,12 @@ MN_API const char* mn_interpolate(Handle x, int mode, int64_t h, int64_t w, doub
   MN_END
 }
 
-// mode: 0 constant(value), 1 reflect, 2 replicate
+// mode: 0 constant(value), 1 reflect, 2 replicate, 3 circular (F.pad: pads the last len/2 dims, last dim first)
 MN_API const char* mn_pad(Handle x, const int64_t* pads, int n, int mode, double value, Handle* out) {
   MN_TRY
-  auto p = mn::ints(pads, n);
-  at::Tensor r;
-  switch (mode) {
-    case 0: r = at::constant_pad_nd(*x, p, value); break;
-    case 1: r = n == 2 ? at::reflection_pad1d(*x, p) : at::reflection_pad2d(*x, p); break;
-    case 2: r = n == 2 ? at::replication_pad1d(*x, p) : at::replication_pad2d(*x, p); break;
-    default: TORCH_CHECK(false, "unknown pad mode ", mode);
-  }
-  *out = mn::box(std::move(r));
+  static const char* modes[] = {"constant", "reflect", "replicate", "circular"};
+  TORCH_CHECK(mode >= 0 && mode <= 3, "unknown pad mode ", mode);
+  *out = mn::box(at::pad(*x, mn::ints(pads, n), modes[mode], mode == 0 ? c10::optional<double>(value) : c10::nullopt));
   MN_END
 }
 
