@@ -18,6 +18,8 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
     public int CurveEvery { get; init; } = 100;
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMinutes(2);
     public bool ShowProgress { get; init; } = true;
+    /// <summary>Runs between backward and the optimiser step, e.g. gradient clipping.</summary>
+    public Action? BeforeStep { get; init; }
 
     public TrainingOutcome Run(Func<int, Tensor> step, CancellationToken cancel = default)
     {
@@ -40,6 +42,7 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
                 if (!double.IsFinite(loss))
                     throw new InvalidOperationException($"{name}: the loss became {loss} at iteration {i + 1}; lower the learning rate or check the data (the last checkpoint is kept).");
                 l.backward();
+                BeforeStep?.Invoke();
                 optimizer.step();
             }
             windowSum += loss;

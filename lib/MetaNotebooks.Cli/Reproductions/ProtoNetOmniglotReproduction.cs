@@ -1,0 +1,55 @@
+using MetaNotebooks.Data;
+using MetaNotebooks.Experiments;
+using MetaNotebooks.Results;
+
+namespace MetaNotebooks.Cli.Reproductions;
+
+/// <summary>Prototypical networks on Omniglot, 5/20-way 1/5-shot (Snell et al. 2017, Table 1).</summary>
+public sealed class ProtoNetOmniglotReproduction : IReproduction
+{
+    public string Name => Prototypical.ExperimentName;
+    public string PaperId => Prototypical.PaperId;
+    public string Summary => "Prototypical networks on Omniglot, Vinyals split, 5/20-way 1/5-shot (Snell et al. 2017, Table 1)";
+
+    public string OptionsHelp => """
+          --iterations N   training episodes per model (two models: 1-shot and 5-shot; default 20000)
+          --train-ways N   classes per training episode (default 60, the paper's)
+          --seed N         training seed (default 1); the 1,000 test episodes use a fixed seed shared by every method
+          --eval-episodes N  test episodes per setting (default 1000)
+        """;
+
+    public int Run(Options options, ReproductionContext context)
+    {
+        var iterations = options.Int("iterations", 20_000);
+        var ways = options.Int("train-ways", 60);
+        var seed = options.Int("seed", 1);
+        var config = Prototypical.Config(iterations, seed, ways) with { EvalEpisodes = options.Int("eval-episodes", 1000) };
+        return MetricReproduction.Run(config, run => Prototypical.NewLearner(seed * 100 + run.Training.Shots), options, context);
+    }
+}
+
+/// <summary>What every metric-learning reproduction does around its experiment: restart, run, README, side-by-side table.</summary>
+public static class MetricReproduction
+{
+    public static int Run(MetricOmniglotConfig config, Func<MetricTrainingRun, MetaNotebooks.Algorithms.Metric.IEpisodeLearner> newLearner, Options options, ReproductionContext context)
+    {
+        var restart = options.Flag("restart");
+        options.RejectUnknown();
+        try { foreach (var r in config.Runs) r.Training.Validate(); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        var paperDir = context.PaperDirectory(config.PaperId);
+        var experiment = new MetricOmniglot(config, newLearner, paperDir);
+        if (restart)
+            foreach (var r in config.Runs) File.Delete(experiment.CheckpointPath(r));
+        Console.Error.WriteLine($"Reproducing {config.Experiment}: {string.Join("; ", config.Runs.Select(r => $"{r.Slug}: {r.Training.Iterations:N0} episodes of {r.Training.Ways}-way {r.Training.Shots}-shot"))}, " +
+                                $"{MetaNotebooks.Torch.torch.get_num_threads()} thread(s), seed {config.Seed}.");
+        using var omniglot = Omniglot.Load(log: Console.Error);
+        var result = experiment.Run(omniglot, context.Command, context.Cancel);
+        if (result is null) return 130;
+        PaperReport.Write(paperDir);
+        OmniglotComparison.Write(context.RepositoryRoot);
+        Console.WriteLine(Commands.ReproduceCommand.SideBySide(result, PublishedPaper.Load(Path.Combine(paperDir, "published.json"))));
+        Console.WriteLine($"Wrote {Path.GetRelativePath(context.RepositoryRoot, experiment.ResultPath)} and {Path.GetRelativePath(context.RepositoryRoot, Path.Combine(paperDir, "README.md"))}.");
+        return 0;
+    }
+}

@@ -1,0 +1,131 @@
+using MetaNotebooks.Algorithms.Metric;
+using MetaNotebooks.Data;
+using MetaNotebooks.Results;
+using MetaNotebooks.Torch;
+using static MetaNotebooks.Torch.torch;
+
+namespace MetaNotebooks.Training;
+
+/// <summary>How a metric learner is trained: episode shape, optimiser, schedule, seed.</summary>
+public sealed record EpisodeTrainingOptions
+{
+    public int Iterations { get; init; } = 10_000;
+    public int Ways { get; init; } = 60;
+    public int Shots { get; init; } = 5;
+    public int Queries { get; init; } = 5;
+    /// <summary>Episodes per optimiser step (their losses are averaged). The metric papers use one.</summary>
+    public int TasksPerStep { get; init; } = 1;
+    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>The learning rate halves every this many steps (ProtoNet: every 20 epochs of 100 episodes); 0: never.</summary>
+    public int HalveEvery { get; init; } = 2000;
+    /// <summary>Gradient-norm clip before each step (Relation networks: 0.5); 0: none.</summary>
+    public double ClipGradNorm { get; init; }
+    public long Seed { get; init; } = 1;
+    public bool ShowProgress { get; init; } = true;
+    public int CurveEvery { get; init; } = 100;
+
+    public void Validate()
+    {
+        if (Iterations < 0) throw new ArgumentException($"iterations must be ≥ 0, got {Iterations}");
+        if (Ways < 2 || Shots < 1 || Queries < 1 || TasksPerStep < 1) throw new ArgumentException($"need ways ≥ 2, shots ≥ 1, queries ≥ 1, tasks ≥ 1; got {Ways}, {Shots}, {Queries}, {TasksPerStep}");
+        if (!(LearningRate > 0)) throw new ArgumentException($"learning rate must be positive, got {LearningRate}");
+        if (HalveEvery < 0 || ClipGradNorm < 0) throw new ArgumentException("halve-every and clip must be ≥ 0");
+    }
+
+    public double LearningRateAt(int iteration) => HalveEvery > 0 ? LearningRate * Math.Pow(0.5, iteration / HalveEvery) : LearningRate;
+}
+
+/// <summary>
+/// The one trainer and evaluator that Siamese, Matching, Prototypical and Relation networks share. Training: Adam over
+/// the learner's module, one seeded batch of episodes per step (episode i is drawn from a sampler seeded by the run's
+/// seed and i, so a resumed run sees the same episodes), through <see cref="TrainingLoop"/> (progress bar, checkpoints,
+/// Ctrl-C, resume, NaN check). Evaluation: a fixed set of test episodes that depends only on (ways, shots, queries,
+/// evaluation seed), so every method is scored on exactly the same episodes; accuracy per episode, mean and 95% CI.
+/// </summary>
+public static class EpisodeTrainer
+{
+    /// <summary>The evaluation seed of the comparison tables: the same for every method.</summary>
+    public const long EvaluationSeed = 20_161_205;
+
+    public static TrainingOutcome Train(IEpisodeLearner learner, ClassIndexedDataset train, EpisodeTrainingOptions options,
+                                        string? checkpointPath, CancellationToken cancel = default, string? label = null)
+    {
+        options.Validate();
+        var model = learner.Model;
+        model.train();
+        using var optimizer = new optim.Adam(model.parameters(), options.LearningRate);
+        var parameters = model.parameters();
+        var loop = new TrainingLoop(label ?? learner.Name, model, optimizer, options.Iterations, checkpointPath)
+        {
+            ShowProgress = options.ShowProgress,
+            CurveEvery = options.CurveEvery,
+            BeforeStep = options.ClipGradNorm > 0 ? () => ClipGradNorm(parameters, options.ClipGradNorm) : null,
+        };
+        return loop.Run(i =>
+        {
+            optimizer.LearningRate = options.LearningRateAt(i);
+            using var sampler = new EpisodeSampler(train, options.Ways, options.Shots, options.Queries, StepSeed(options.Seed, i));
+            using var batch = sampler.Sample(options.TasksPerStep);
+            return learner.Loss(batch, options.Ways);
+        }, cancel);
+    }
+
+    /// <summary>The seed of training step i: distinct per step and per run seed.</summary>
+    public static ulong StepSeed(long seed, int iteration) => unchecked((ulong)seed * 1_000_003UL + (ulong)iteration * 7919UL + 17UL);
+
+    /// <summary>Scales the gradients so that their joint L2 norm is at most maxNorm (torch.nn.utils.clip_grad_norm_).</summary>
+    public static void ClipGradNorm(IReadOnlyList<Tensor> parameters, double maxNorm)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var grads = parameters.Select(p => p.grad).Where(g => g is not null).Select(g => g!).ToList();
+        if (grads.Count == 0) return;
+        var total = Math.Sqrt(grads.Sum(g => g.pow(2).sum().item<double>()));
+        var scale = maxNorm / (total + 1e-6);
+        if (scale < 1) foreach (var g in grads) g.mul_(scale);
+    }
+
+    /// <summary>The sampler of the fixed evaluation episodes for one setting.</summary>
+    public static EpisodeSampler EvaluationEpisodes(ClassIndexedDataset test, int ways, int shots, int queries, long seed = EvaluationSeed) =>
+        new(test, ways, shots, queries, unchecked((ulong)seed + (ulong)(ways * 1000 + shots * 10)));
+
+    /// <summary>
+    /// Accuracy on each of `episodes` fixed test episodes (in eval mode: batch norm uses its running statistics; no
+    /// graph). Episodes are drawn `chunk` at a time from <see cref="EvaluationEpisodes"/>.
+    /// </summary>
+    public static double[] Evaluate(IEpisodeClassifier classifier, ClassIndexedDataset test, int ways, int shots, int queries = 15,
+                                    int episodes = 1000, long seed = EvaluationSeed, int chunk = 50, bool showProgress = false)
+    {
+        var model = (classifier as IEpisodeLearner)?.Model;
+        var wasTraining = model?.training ?? false;
+        model?.eval();
+        try
+        {
+            using var sampler = EvaluationEpisodes(test, ways, shots, queries, seed);
+            using var _ = no_grad();
+            var progress = showProgress ? new ProgressBar($"eval {classifier.Name} {ways}-way {shots}-shot", episodes) : null;
+            var accuracies = new List<double>(episodes);
+            while (accuracies.Count < episodes)
+            {
+                using var scope = NewDisposeScope();
+                using var batch = sampler.Sample(Math.Min(chunk, episodes - accuracies.Count));
+                var scores = classifier.Scores(batch, ways);
+                accuracies.AddRange(EpisodeMetrics.Accuracy(scores, batch.QueryTargets));
+                progress?.Report(accuracies.Count, "");
+            }
+            progress?.Finish($"{100 * accuracies.Average():0.00}%");
+            return accuracies.ToArray();
+        }
+        finally
+        {
+            model?.train(wasTraining);
+        }
+    }
+
+    /// <summary>Mean and 95% CI in percent.</summary>
+    public static Summary Percent(IReadOnlyCollection<double> accuracies)
+    {
+        var s = Summary.Of(accuracies);
+        return new Summary(100 * s.Mean, 100 * s.Ci95, s.Count);
+    }
+}
