@@ -103,7 +103,7 @@ public sealed class Maml
     /// </summary>
     public Tensor MetaLossBatched(TaskBatch batch)
     {
-        var perTask = Model.parameters().Select(p => p.unsqueeze(0).expand([batch.Count, .. p.shape])).ToArray();
+        var perTask = Model.parameters().Select(p => p.expand([batch.Count, .. p.shape])).ToArray();
         var adapted = Adapt(perTask, batch.SupportInputs, batch.SupportTargets, Options.InnerSteps, Options.InnerLearningRate, createGraph: !Options.FirstOrder);
         using var predictions = Model.forward(batch.QueryInputs, adapted);
         using var losses = Loss(predictions, batch.QueryTargets);
@@ -112,19 +112,21 @@ public sealed class Maml
 
     /// <summary>
     /// Fine-tunes from the model's parameters on each task's support set with plain SGD and returns the query loss
-    /// of every task after 0, 1, …, steps steps: [steps + 1, tasks]. No graph is kept (evaluation).
+    /// of every task after 0, 1, …, steps steps: [steps + 1, tasks]. No graph is kept (evaluation). With `metric`,
+    /// the query predictions are scored by it instead of the loss (e.g. <see cref="TaskMetrics.Accuracy"/>); the
+    /// adaptation still descends `loss`.
     /// </summary>
-    public static Tensor FineTuneCurve(nn.Module model, TaskLoss loss, TaskBatch batch, int steps, double stepSize)
+    public static Tensor FineTuneCurve(nn.Module model, TaskLoss loss, TaskBatch batch, int steps, double stepSize, TaskMetric? metric = null)
     {
         using var scope = NewDisposeScope();
-        var current = (IReadOnlyList<Tensor>)model.parameters().Select(p => p.detach().unsqueeze(0).expand([batch.Count, .. p.shape]).requires_grad_()).ToArray();
+        var current = (IReadOnlyList<Tensor>)model.parameters().Select(p => p.detach().expand([batch.Count, .. p.shape]).requires_grad_()).ToArray();
         var curve = new List<Tensor>();
         for (var s = 0; s <= steps; s++)
         {
             using (no_grad())
             {
                 using var q = model.forward(batch.QueryInputs, current);
-                curve.Add(loss(q, batch.QueryTargets));
+                curve.Add(metric is null ? loss(q, batch.QueryTargets) : metric(q, batch.QueryTargets));
             }
             if (s == steps) break;
             using var predictions = model.forward(batch.SupportInputs, current);
