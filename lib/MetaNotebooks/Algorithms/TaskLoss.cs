@@ -29,3 +29,18 @@ public static class TaskLosses
         return perTask.mean(1);
     }
 }
+
+/// <summary>A per-task score of predictions (not differentiated): [tasks, N, …] and targets → [tasks].</summary>
+public delegate Tensor TaskMetric(Tensor predictions, Tensor targets);
+
+public static class TaskMetrics
+{
+    /// <summary>Fraction of each task's examples whose arg-max class is the label: logits [tasks, N, classes], labels [tasks, N] → [tasks].</summary>
+    public static Tensor Accuracy(Tensor logits, Tensor labels)
+    {
+        using var predicted = logits.argmax(-1);
+        using var correct = predicted.eq(labels);
+        using var asDouble = correct.to(ScalarType.Float64);
+        return asDouble.mean(1);
+    }
+}
