@@ -184,6 +184,53 @@ public class GradientTests
     [Theory, MemberData(nameof(LinalgNames))]
     public void Linalg(string name) => Run(LinalgCases, name);
 
+    // ================= fused multiply-adds (Tensor.Blas.cs) =================
+    public static readonly Dictionary<string, Case> FusedCases = new()
+    {
+        ["add(other, alpha)"] = new(In(g => N(g, 2, 3), g => N(g, 3)), x => x[0].add(x[1], -0.7)),
+        ["torch.add(alpha)"] = new(In(g => N(g, 2, 3), g => N(g, 2, 3)), x => torch.add(x[0], x[1] * x[1], 2.5)),
+        ["addmm"] = new(In(g => N(g, 2, 4), g => N(g, 2, 3), g => N(g, 3, 4)), x => x[0].addmm(x[1], x[2], beta: 0.5, alpha: 2)),
+        ["addmm broadcast bias"] = new(In(g => N(g, 4), g => N(g, 2, 3), g => N(g, 3, 4)), x => torch.addmm(x[0], x[1], x[2])),
+        ["baddbmm"] = new(In(g => N(g, 2, 2, 4), g => N(g, 2, 2, 3), g => N(g, 2, 3, 4)), x => x[0].baddbmm(x[1], x[2], beta: -1, alpha: 0.3)),
+        ["addcmul"] = new(In(g => N(g, 2, 3), g => N(g, 2, 3), g => N(g, 3)), x => x[0].addcmul(x[1], x[2], 0.5)),
+        ["lerp"] = new(In(g => N(g, 2, 3), g => N(g, 2, 3)), x => x[0].lerp(x[1], 0.3)),
+    };
+    public static TheoryData<string> FusedNames => Names(FusedCases);
+    [Theory, MemberData(nameof(FusedNames))]
+    public void Fused(string name) => Run(FusedCases, name);
+
+    // ================= in-place ops and indexed assignment on non-leaves =================
+    public static readonly Dictionary<string, Case> InPlaceCases = new()
+    {
+        ["add_/mul_/sub_/div_ (tensor)"] = new(In(g => N(g, 2, 3), g => Away(g, 2, 3)), x => x[0].clone().add_(x[1], 2).mul_(x[1]).sub_(x[0]).div_(x[1])),
+        ["add_/mul_/div_ (scalar), pow_, neg_, exp_"] = new(In(g => Pos(g, 2, 3)), x => x[0].clone().mul_(3).add_(1).div_(2).pow_(1.5).neg_().exp_()),
+        ["sqrt_, relu_, clamp_"] = new(In(g => Pos(g, 2, 3), g => Away(g, 2, 3)), x => x[0].clone().sqrt_() + x[1].clone().relu_() + x[1].clone().clamp_(-0.5, 0.6)),
+        ["addcmul_/addcdiv_"] = new(In(g => N(g, 2, 3), g => N(g, 2, 3), g => Pos(g, 2, 3)), x => x[0].clone().addcmul_(x[1], x[2], 0.5).addcdiv_(x[1], x[2], -2)),
+        ["copy_ into a slice"] = new(In(g => N(g, 3, 4), g => N(g, 2, 4)), x =>
+        {
+            var y = x[0] * 1;
+            y[1..].copy_(x[1]);
+            return y;
+        }),
+        ["indexed assignment t[mask] = v"] = new(In(g => N(g, 3, 4), g => N(g, 1)), x =>
+        {
+            var y = x[0] * 2;
+            y[x[0].detach() > 0] = x[1];
+            return y;
+        }),
+        ["indexed assignment t[rows, cols] = v"] = new(In(g => N(g, 3, 4), g => N(g, 2)), x =>
+        {
+            var y = x[0].clone();
+            y[tensor(new long[] { 0, 2 }), tensor(new long[] { 3, 1 })] = x[1];
+            return y;
+        }),
+        ["masked_fill_"] = new(In(g => N(g, 2, 3)), x => x[0].clone().masked_fill_(x[0].detach() < 0, -1)),
+        ["index_put_"] = new(In(g => N(g, 3, 2), g => N(g, 2, 2)), x => x[0].clone().index_put_(tensor(new long[] { 2, 0 }), x[1])),
+    };
+    public static TheoryData<string> InPlaceNames => Names(InPlaceCases);
+    [Theory, MemberData(nameof(InPlaceNames))]
+    public void InPlace(string name) => Run(InPlaceCases, name);
+
     // ================= shape and indexing =================
     private static readonly long[] Perm = [2, 0, 3, 1];
 

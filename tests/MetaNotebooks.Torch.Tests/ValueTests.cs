@@ -287,6 +287,21 @@ public class ValueTests
         Assert.Contains("cannot be multiplied", ex.Message);
     }
 
+    [Fact]
+    public void FusedMultiplyAdds()
+    {
+        using var scope = NewDisposeScope();
+        var a = tensor(new double[,] { { 1, 2 }, { 3, 4 } });
+        var b = tensor(new double[,] { { 5, 6 }, { 7, 8 } });
+        AssertTensor(a.add(b, 0.5), [2, 2], D(3.5, 5, 6.5, 8));
+        AssertTensor(torch.add(a, b, -1), [2, 2], D(-4, -4, -4, -4));
+        AssertTensor(a.addmm(a, b, beta: 2, alpha: 0.5), [2, 2], D(2 + 9.5, 4 + 11, 6 + 21.5, 8 + 25));
+        AssertTensor(tensor(new[] { 1.0, -1 }).addmm(a, b), [2, 2], D(20, 21, 44, 49)); // a broadcast bias
+        AssertTensor(stack([a, b]).baddbmm(stack([a, a]), stack([b, b]), beta: 0, alpha: 1), [2, 2, 2], D(19, 22, 43, 50, 19, 22, 43, 50));
+        AssertTensor(a.addcmul(a, b, 2), [2, 2], D(11, 26, 45, 68));
+        AssertTensor(a.lerp(b, 0.25), [2, 2], D(2, 3, 4, 5));
+    }
+
     // ---------------- shapes ----------------
     [Fact]
     public void ShapeOps()

@@ -91,11 +91,22 @@ MN_API const char* mn_multinomial(Handle probs, int64_t n, int replacement, GenH
   MN_TRY *out = mn::box(at::multinomial(*probs, n, replacement != 0, mn::gen(g))); MN_END
 }
 
+// Seeds the default CPU generator and, where libtorch has CUDA and GPUs, each GPU's (as torch.manual_seed).
 MN_API const char* mn_manual_seed(uint64_t seed) {
   MN_TRY
-  auto gen = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  gen.set_current_seed(seed);
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(seed);
+  }
+  if (at::hasCUDA()) {
+    const auto gpus = at::detail::getCUDAHooks().getNumGPUs();
+    for (int64_t i = 0; i < gpus; ++i) {
+      auto gen = at::detail::getCUDAHooks().getDefaultCUDAGenerator(static_cast<c10::DeviceIndex>(i));
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_current_seed(seed);
+    }
+  }
   MN_END
 }
 
