@@ -68,8 +68,9 @@ public sealed class BenchRunner(BenchOptions options, TextWriter output, TextWri
             Machine: machine,
             Peer: new PeerInfo(options.RunPeer ? options.Python : null, peer?.TorchVersion, options.RunPeer ? options.PeerDir : null,
                                options.RunPeer ? peerProblem : "not run (--no-peer)"),
-            Harness: "in-process Stopwatch harness (Bench/Harness.cs): warm-up, samples, median and MAD of per-sample means; " +
-                     "peer: the median over rounds of what the peer script prints; ratio = peer time / our time (> 1: we are faster)",
+            Harness: "in-process Stopwatch harness (Bench/Harness.cs): warm-up, then samples; a round's value is the mean time per " +
+                     "iteration (as the peer scripts print); each side = median over rounds; ratio = median over rounds of " +
+                     "peer/ours paired round by round (> 1: we are faster)",
             Results: rows);
         PrintTable(report, rows);
         return report;
@@ -83,7 +84,8 @@ public sealed class BenchRunner(BenchOptions options, TextWriter output, TextWri
         catch (Exception e) { progress.WriteLine($"[bench] {b.Name}: no peer command ({e.Message})"); }
 
         var ours = new List<Measurement>();
-        var peerSeconds = new List<double>();
+        var oursRounds = new double?[options.Rounds];
+        var peerRounds = new double?[options.Rounds];
         string? oursError = null, peerError = null;
         var load = new List<double> { MachineInfo.LoadAverage() };
         var othersOurs = new List<double>();
@@ -98,22 +100,30 @@ public sealed class BenchRunner(BenchOptions options, TextWriter output, TextWri
             RunOurs(s);
             if (!peerFirst) RunPeer(s);
             load.Add(MachineInfo.LoadAverage());
-            progress.WriteLine($"[bench] {b.Name} threads={threads} round {round + 1}/{options.Rounds}: ours {Format(ours.LastOrDefault()?.Median)}" +
-                               (command != null ? $", peer {Format(peerSeconds.Count > 0 ? peerSeconds[^1] : null)}" : ""));
+            progress.WriteLine($"[bench] {b.Name} threads={threads} round {round + 1}/{options.Rounds}: ours {Format(oursRounds[round])}" +
+                               (command != null ? $", peer {Format(peerRounds[round])}" : ""));
         }
 
+        // Each side's value for a round is a mean time per iteration (the peer scripts print total time / iterations,
+        // so ours uses the same estimator); across rounds, the median. The ratio pairs the two sides round by round
+        // (measured back to back, under the same load) and takes the median of the paired ratios.
         var o = ours.Count > 0 ? Measurement.Combine(ours) : null;
-        var peerMedian = peerSeconds.Count > 0 ? Stats.Median(peerSeconds) : (double?)null;
-        var ratio = o != null && peerMedian is { } pm && o.Median > 0 ? pm / o.Median : (double?)null;
+        var oursValues = oursRounds.OfType<double>().ToList();
+        var peerValues = peerRounds.OfType<double>().ToList();
+        var pairs = Enumerable.Range(0, options.Rounds)
+            .Where(r => oursRounds[r] is > 0 && peerRounds[r] is > 0)
+            .Select(r => peerRounds[r]!.Value / oursRounds[r]!.Value).ToList();
         return new BenchRow(
             Benchmark: b.Name,
             Measures: b.Measures,
             Threads: threads,
             Quick: options.Quick,
-            Ours: o == null ? null : new OursResult(o.Median, o.Mad, o.Samples.Count, o.IterationsPerSample, o.Note),
+            Ours: o == null ? null : new OursResult(Stats.Median(oursValues), oursValues, Stats.Median(o.Samples), Stats.Mad(o.Samples),
+                                                    o.Samples.Count, o.IterationsPerSample, o.Note),
             OursError: oursError,
-            Peer: command == null ? null : new PeerResult(peerMedian, peerSeconds, peer!.CommandLine(command), command.Describe, peerError),
-            Ratio: ratio,
+            Peer: command == null ? null : new PeerResult(peerValues.Count > 0 ? Stats.Median(peerValues) : null, peerValues,
+                                                          peer!.CommandLine(command), command.Describe, peerError),
+            Ratio: pairs.Count > 0 ? Math.Round(Stats.Median(pairs), 4) : null,
             MeasuredAt: DateTimeOffset.Now.ToString("yyyy-MM-ddTHH:mm:sszzz", CultureInfo.InvariantCulture),
             Seconds: Math.Round(clock.Elapsed.TotalSeconds, 1),
             LoadAverage: load.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max(),
@@ -134,7 +144,9 @@ public sealed class BenchRunner(BenchOptions options, TextWriter output, TextWri
             var before = CpuLoad.Take();
             try
             {
-                ours.Add(b.RunOurs(s));
+                var m = b.RunOurs(s);
+                ours.Add(m);
+                oursRounds[s.Round] = m.Mean;
                 othersOurs.Add(CpuLoad.OthersShare(before, CpuLoad.Take()));
             }
             catch (BenchmarkSkippedException e)
@@ -156,7 +168,7 @@ public sealed class BenchRunner(BenchOptions options, TextWriter output, TextWri
             if (run.Error != null) { peerError = run.Error; return; }
             othersPeer.Add(run.OthersShare ?? double.NaN);
             var v = command.ParseSeconds(run.Stdout);
-            if (v is { } sec && double.IsFinite(sec) && sec > 0) peerSeconds.Add(sec);
+            if (v is { } sec && double.IsFinite(sec) && sec > 0) peerRounds[s.Round] = sec;
             else peerError = $"could not read {command.Describe} from the peer's output: {run.Stdout.Trim()}";
         }
     }
@@ -169,15 +181,16 @@ public sealed class BenchRunner(BenchOptions options, TextWriter output, TextWri
         output.WriteLine(report.Peer.Problem == null
             ? $"peer:    {report.Peer.Python} (torch {report.Peer.Torch}), scripts in {report.Peer.Scripts}"
             : $"peer:    {report.Peer.Problem}");
-        output.WriteLine($"{(options.Quick ? "quick mode (smoke-test sizes, not for comparison); " : "")}{options.Rounds} round(s); times are per iteration, median ± MAD; ratio = peer time / ours (> 1: we are faster)");
+        output.WriteLine($"{(options.Quick ? "quick mode (smoke-test sizes, not for comparison); " : "")}{options.Rounds} round(s); times are per iteration: median over rounds of each round's mean ± MAD over rounds");
+        output.WriteLine("ratio = peer time / our time, paired round by round, median (> 1: we are faster)");
         output.WriteLine("others = the largest share of the machine's CPU that other processes used during a measurement (high: numbers are noisy)");
         output.WriteLine();
         var nameWidth = Math.Max(10, rows.Select(r => r.Benchmark.Length).DefaultIfEmpty(0).Max());
         output.WriteLine($"{"benchmark".PadRight(nameWidth)}  threads  {"ours",-22} {"peer",-22} {"ratio",7}  others");
         foreach (var r in rows)
         {
-            var ours = r.OursError ?? (r.Ours is { } o ? $"{Format(o.MedianSeconds)} ± {Format(o.MadSeconds)}" : "—");
-            var peer = r.Peer == null ? "—" : r.Peer.MedianSeconds is { } pm
+            var ours = r.OursError ?? (r.Ours is { } o ? $"{Format(o.Seconds)} ± {Format(Stats.Mad(o.RoundsSeconds))}" : "—");
+            var peer = r.Peer == null ? "—" : r.Peer.Seconds is { } pm
                 ? $"{Format(pm)} ± {Format(Stats.Mad(r.Peer.RunsSeconds))}"
                 : (r.Peer.Error ?? "—");
             var ratio = r.Ratio is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "—";
@@ -282,6 +295,10 @@ public sealed record BenchRow(
     public double OthersCpuMax => (OthersCpuOurs ?? []).Concat(OthersCpuPeer ?? []).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
 }
 
-public sealed record OursResult(double MedianSeconds, double MadSeconds, int Samples, long IterationsPerSample, string? Note);
+/// <summary>Our side: Seconds = median over rounds of each round's mean time per iteration (RoundsSeconds); the
+/// samples' median and MAD describe the spread inside rounds.</summary>
+public sealed record OursResult(double Seconds, IReadOnlyList<double> RoundsSeconds, double SampleMedianSeconds, double SampleMadSeconds,
+                                int Samples, long IterationsPerSample, string? Note);
 
-public sealed record PeerResult(double? MedianSeconds, IReadOnlyList<double> RunsSeconds, string Command, string Reads, string? Error);
+/// <summary>The peer: Seconds = median over rounds of what the script printed (RunsSeconds, one per round).</summary>
+public sealed record PeerResult(double? Seconds, IReadOnlyList<double> RunsSeconds, string Command, string Reads, string? Error);

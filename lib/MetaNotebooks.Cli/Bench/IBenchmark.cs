@@ -71,6 +71,9 @@ public sealed record Measurement(IReadOnlyList<double> Samples, long IterationsP
 {
     public double Median => Stats.Median(Samples);
 
+    /// <summary>Mean time per iteration over all samples (the estimator of the peer scripts: total time / iterations).</summary>
+    public double Mean => Samples.Count == 0 ? double.NaN : Samples.Average();
+
     /// <summary>Median absolute deviation from the median (unscaled).</summary>
     public double Mad => Stats.Mad(Samples);
 
