@@ -49,26 +49,8 @@ public sealed class DataPaths
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 
-    /// <summary>
-    /// The repository (the folder with MetaNotebooks.sln): MN_ROOT if set, else the nearest one above this library
-    /// (so a notebook's `#r` finds it) or above the working directory. Null outside a checkout.
-    /// </summary>
-    public static string? RepositoryRoot
-    {
-        get
-        {
-            var env = Environment.GetEnvironmentVariable("MN_ROOT");
-            if (!string.IsNullOrEmpty(env)) return Path.GetFullPath(env);
-            var starts = new[] { Path.GetDirectoryName(typeof(DataPaths).Assembly.Location), AppContext.BaseDirectory, Directory.GetCurrentDirectory() };
-            foreach (var start in starts)
-            {
-                if (string.IsNullOrEmpty(start)) continue;
-                for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
-                    if (File.Exists(Path.Combine(d.FullName, "MetaNotebooks.sln"))) return d.FullName;
-            }
-            return null;
-        }
-    }
+    /// <summary>The repository root, or null outside a checkout (see <see cref="MetaNotebooks.RepositoryRoot"/>).</summary>
+    public static string? RepositoryRoot => MetaNotebooks.RepositoryRoot.TryFind();
 
     /// <summary>
     /// The first existing file or directory at one of `relativePaths` (alternatives, e.g. a zip or its extracted
