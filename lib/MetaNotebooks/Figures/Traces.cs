@@ -465,8 +465,8 @@ public sealed class ImageGrid : Trace
         if (grey is not null)
         {
             w.String("colorscale", "Greys");
-            // Plotly's "Greys" runs white → black; unreversed, high values are dark.
-            w.Bool("reversescale", !Invert);
+            // Plotly's "Greys" runs black (low) → white (high); reversed, high values are dark.
+            w.Bool("reversescale", Invert);
             w.Number("zmin", lo);
             w.Number("zmax", hi);
             w.Bool("showscale", false);
