@@ -1,5 +1,6 @@
 // Element-wise arithmetic, comparisons, reductions, linear algebra. Op codes are mirrored in Ops.cs.
 #include "common.h"
+#include <ATen/ScalarOps.h>
 
 MN_API const char* mn_unary(int op, Handle a, Handle* out) {
   MN_TRY
@@ -84,11 +85,8 @@ MN_API const char* mn_binary_scalar(int op, Handle a, double s, int64_t si, int 
   MN_TRY
   at::Scalar sc = is_integer ? at::Scalar(si) : at::Scalar(s);
   const at::Tensor& x = *a;
-  auto wrapped = [&] {
-    at::Tensor st = at::scalar_tensor(sc, x.options().dtype(is_integer ? at::kLong : at::kDouble).requires_grad(false));
-    st.unsafeGetTensorImpl()->set_wrapped_number(true);
-    return st;
-  };
+  // A CPU wrapped number, as ATen makes for a Python scalar (the static fast path: no dispatch, ~1 µs cheaper).
+  auto wrapped = [&] { return at::native::wrapped_scalar_tensor(sc); };
   at::Tensor r;
   if (reverse) {
     switch (op) {
