@@ -13,7 +13,9 @@ public sealed class ProtoNetOmniglotReproduction : IReproduction
 
     public string OptionsHelp => """
           --iterations N   training episodes per model (two models: 1-shot and 5-shot; default 20000)
+          --iterations-1shot N, --iterations-5shot N   per model, overriding --iterations
           --train-ways N   classes per training episode (default 60, the paper's)
+          --one-model      train only the 1-shot model and score all four settings with it (a smaller budget)
           --seed N         training seed (default 1); the 1,000 test episodes use a fixed seed shared by every method
           --eval-episodes N  test episodes per setting (default 1000)
         """;
@@ -23,7 +25,9 @@ public sealed class ProtoNetOmniglotReproduction : IReproduction
         var iterations = options.Int("iterations", 20_000);
         var ways = options.Int("train-ways", 60);
         var seed = options.Int("seed", 1);
-        var config = Prototypical.Config(iterations, seed, ways) with { EvalEpisodes = options.Int("eval-episodes", 1000) };
+        var config = (options.Flag("one-model")
+                ? Prototypical.OneModelConfig(options.Int("iterations-1shot", iterations), seed, ways)
+                : Prototypical.Config(options.Int("iterations-1shot", iterations), options.Int("iterations-5shot", iterations), seed, ways)) with { EvalEpisodes = options.Int("eval-episodes", 1000) };
         return MetricReproduction.Run(config, run => Prototypical.NewLearner(seed * 100 + run.Training.Shots), options, context);
     }
 }

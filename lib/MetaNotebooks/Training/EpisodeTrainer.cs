@@ -101,15 +101,16 @@ public static class EpisodeTrainer
         model?.eval();
         try
         {
-            using var sampler = EvaluationEpisodes(test, ways, shots, queries, seed);
             using var _ = no_grad();
+            using var embedded = classifier is IEmbeddingClassifier e ? EmbedAll(e, test) : null;
+            using var sampler = EvaluationEpisodes(embedded ?? test, ways, shots, queries, seed);
             var progress = showProgress ? new ProgressBar($"eval {classifier.Name} {ways}-way {shots}-shot", episodes) : null;
             var accuracies = new List<double>(episodes);
             while (accuracies.Count < episodes)
             {
                 using var scope = NewDisposeScope();
                 using var batch = sampler.Sample(Math.Min(chunk, episodes - accuracies.Count));
-                var scores = classifier.Scores(batch, ways);
+                var scores = embedded is not null ? ((IEmbeddingClassifier)classifier).ScoresFromEmbeddings(batch, ways) : classifier.Scores(batch, ways);
                 accuracies.AddRange(EpisodeMetrics.Accuracy(scores, batch.QueryTargets));
                 progress?.Report(accuracies.Count, "");
             }
@@ -120,6 +121,25 @@ public static class EpisodeTrainer
         {
             model?.train(wasTraining);
         }
+    }
+
+    /// <summary>Every image of the dataset embedded once (eval mode), as a dataset with the same classes and counts.</summary>
+    public static ClassIndexedDataset EmbedAll(IEmbeddingClassifier classifier, ClassIndexedDataset data, int chunk = 1000)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var parts = new List<Tensor>();
+        for (var start = 0; start < data.ImageCount; start += chunk)
+        {
+            using var inner = NewDisposeScope();
+            var n = Math.Min(chunk, data.ImageCount - start);
+            var raw = data.Images.narrow(0, start, n);
+            var images = data.Transform is null ? raw : data.Transform(raw);
+            parts.Add(classifier.EmbedImages(images).MoveToOuterDisposeScope());
+        }
+        var all = cat(parts, 0);
+        var counts = Enumerable.Range(0, data.ClassCount).Select(data.Count).ToArray();
+        return new ClassIndexedDataset(data.Name + " (embedded)", all, data.ClassNames, counts);
     }
 
     /// <summary>Mean and 95% CI in percent.</summary>

@@ -44,13 +44,6 @@ public sealed class PixelNearestNeighbour(PixelPolarity polarity = PixelPolarity
     public Tensor Scores(TaskBatch batch, int ways)
     {
         using var scope = NewDisposeScope();
-        var sim = Similarities(batch);                                            // [T, M, N·K]
-        var t = sim.size(0);
-        var m = sim.size(1);
-        // Best match per class: one-hot mask of the support labels, −∞ elsewhere, then max over the support set.
-        var mask = EpisodeMetrics.OneHot(batch.SupportTargets, ways).transpose(1, 2).unsqueeze(1); // [T, 1, N, N·K]
-        var expanded = sim.unsqueeze(2).expand(t, m, ways, sim.size(2));        // [T, M, N, N·K]
-        var masked = expanded.masked_fill(mask.eq(0), double.NegativeInfinity);
-        return masked.amax(3).MoveToOuterDisposeScope();
+        return EpisodeMetrics.BestPerClass(Similarities(batch), batch.SupportTargets, ways).MoveToOuterDisposeScope();
     }
 }

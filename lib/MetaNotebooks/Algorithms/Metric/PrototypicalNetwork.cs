@@ -12,7 +12,7 @@ namespace MetaNotebooks.Algorithms.Metric;
 /// the true class, averaged over queries. Support and query images go through the encoder in one batch (as the
 /// authors' code does), so batch norm sees both.
 /// </summary>
-public sealed class PrototypicalNetwork(ConvEncoder encoder) : IEpisodeLearner
+public sealed class PrototypicalNetwork(ConvEncoder encoder) : IEpisodeLearner, IEmbeddingClassifier
 {
     public string Name => "Prototypical Nets";
     public ConvEncoder Encoder { get; } = encoder;
@@ -46,6 +46,20 @@ public sealed class PrototypicalNetwork(ConvEncoder encoder) : IEpisodeLearner
         using var scope = NewDisposeScope();
         var (zs, zq) = Embed(batch);
         return NegativeSquaredDistances(zq, Prototypes(zs, batch.SupportTargets, ways)).MoveToOuterDisposeScope();
+    }
+
+    public Tensor EmbedImages(Tensor images)
+    {
+        using var z = Encoder.forward(images);
+        return z.reshape(z.size(0), -1, 1, 1);
+    }
+
+    public Tensor ScoresFromEmbeddings(TaskBatch embedded, int ways)
+    {
+        using var scope = NewDisposeScope();
+        var zs = embedded.SupportInputs.flatten(2);
+        var zq = embedded.QueryInputs.flatten(2);
+        return NegativeSquaredDistances(zq, Prototypes(zs, embedded.SupportTargets, ways)).MoveToOuterDisposeScope();
     }
 
     public Tensor Loss(TaskBatch batch, int ways)

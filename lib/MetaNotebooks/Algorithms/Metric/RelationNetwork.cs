@@ -1,0 +1,81 @@
+using MetaNotebooks.Models;
+using MetaNotebooks.Tasks;
+using MetaNotebooks.Torch;
+using static MetaNotebooks.Torch.torch;
+
+namespace MetaNotebooks.Algorithms.Metric;
+
+/// <summary>
+/// Relation networks (Sung et al. 2018): the similarity is learned. An embedding module f_φ maps each image to a
+/// feature map (Omniglot: 64×5×5); a class's feature map is the sum of its support maps (K-shot); each (class, query)
+/// pair is concatenated depth-wise, C(f_φ(xᵢ), f_φ(xⱼ)) (128 channels), and a relation module g_ϕ scores it in [0, 1],
+/// r_{i,j} = g_ϕ(C(·,·)) (Eq. 1). Training regresses the scores to one-hot targets with MSE (Eq. 2).
+/// Embedding: 4 × [conv 3×3 64, BN, ReLU], max-pool after the first two, padding 0 there and 1 after (the authors'
+/// code). Relation module: 2 × [conv 3×3 64 (padding 1), BN, ReLU, max-pool 2], FC 64→8 + ReLU, FC 8→1 + sigmoid.
+/// </summary>
+public sealed class RelationNetwork : nn.Module, IEpisodeLearner, IEmbeddingClassifier
+{
+    public ConvEncoder Embedding { get; }
+    public ConvEncoder RelationConvs { get; }
+    public nn.Linear Hidden { get; }
+    public nn.Linear Output { get; }
+
+    public RelationNetwork(long inChannels = 1, Generator? generator = null)
+    {
+        Embedding = RegisterModule("embedding", new ConvEncoder(inChannels, 64, 4, pooledBlocks: 2, padding: [0, 0, 1, 1], generator: generator) { Flatten = false });
+        RelationConvs = RegisterModule("relation", new ConvEncoder(128, 64, 2, generator: generator));
+        Hidden = RegisterModule("fc1", new nn.Linear(64, 8, generator: generator));
+        Output = RegisterModule("fc2", new nn.Linear(8, 1, generator: generator));
+    }
+
+    public string Name => "Relation Net";
+    public nn.Module Model => this;
+
+    protected override Tensor Forward(Tensor input, IReadOnlyList<Tensor> parameters) =>
+        throw new NotSupportedException("A relation network scores episodes: call Scores(batch, ways) or Loss(batch, ways).");
+
+    public Tensor EmbedImages(Tensor images) => Embedding.forward(images);
+
+    /// <summary>Relation scores r [T, M, N] in [0, 1] from support maps [T, NK, C, h, w] and query maps [T, M, C, h, w].</summary>
+    public Tensor Relations(Tensor support, Tensor supportLabels, Tensor query, int ways)
+    {
+        using var scope = NewDisposeScope();
+        var (t, m) = (query.size(0), query.size(1));
+        var mapShape = support.shape[2..];
+        // Class feature map: the sum of its support maps (onehotᵀ · maps).
+        var y = EpisodeMetrics.OneHot(supportLabels, ways);                                   // [T, NK, N]
+        var classes = y.transpose(1, 2).bmm(support.flatten(2)).view([t, ways, .. mapShape]); // [T, N, C, h, w]
+        var c = classes.unsqueeze(1).expand([t, m, ways, .. mapShape]);
+        var q = query.unsqueeze(2).expand([t, m, ways, .. mapShape]);
+        var pairs = cat([c, q], 3).reshape([t * m * ways, 2 * mapShape[0], mapShape[1], mapShape[2]]);
+        var h = RelationConvs.forward(pairs);
+        var r = Output.forward(Hidden.forward(h).relu()).sigmoid();
+        return r.view(t, m, ways).MoveToOuterDisposeScope();
+    }
+
+    public Tensor Scores(TaskBatch batch, int ways)
+    {
+        using var scope = NewDisposeScope();
+        var nk = batch.SupportInputs.size(1);
+        var z = Embed(cat([batch.SupportInputs, batch.QueryInputs], 1));
+        return Relations(z.narrow(1, 0, nk), batch.SupportTargets, z.narrow(1, nk, z.size(1) - nk), ways).MoveToOuterDisposeScope();
+    }
+
+    public Tensor ScoresFromEmbeddings(TaskBatch embedded, int ways) =>
+        Relations(embedded.SupportInputs, embedded.SupportTargets, embedded.QueryInputs, ways);
+
+    private Tensor Embed(Tensor images)
+    {
+        using var flat = images.reshape([-1, .. images.shape[^3..]]);
+        using var z = Embedding.forward(flat);
+        return z.reshape([.. images.shape[..2], .. z.shape[1..]]);
+    }
+
+    /// <summary>MSE between the relation scores and the one-hot targets.</summary>
+    public Tensor Loss(TaskBatch batch, int ways)
+    {
+        using var scope = NewDisposeScope();
+        var r = Scores(batch, ways);
+        return nn.functional.mse_loss(r, EpisodeMetrics.OneHot(batch.QueryTargets, ways)).MoveToOuterDisposeScope();
+    }
+}
