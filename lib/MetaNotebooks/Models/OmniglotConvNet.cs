@@ -122,7 +122,7 @@ public sealed class OmniglotConvNet : nn.Module
     /// after. For even H (28, 14, 4) that is 0 before and 1 after, not PyTorch's symmetric padding = 1 (the same
     /// output size, shifted by one pixel); for H = 7 it is 1 and 1.
     /// </summary>
-    private static Tensor SamePad(Tensor h)
+    public static Tensor SamePad(Tensor h)
     {
         long Total(long size) => Math.Max(((size + 1) / 2 - 1) * 2 + 3 - size, 0);
         long th = Total(h.size(2)), tw = Total(h.size(3));
