@@ -89,3 +89,45 @@ public class MamlOmniglotTrainingTests(OmniglotFixture fixture, ITestOutputHelpe
         }
     }
 }
+
+/// <summary>The reproduction's budget and resumption on real Omniglot, at toy sizes.</summary>
+[Collection(OmniglotCollection.Name)]
+public class MamlOmniglotRunTests(OmniglotFixture fixture)
+{
+    [RequiresDataFact(OmniglotFixture.Background, OmniglotFixture.Evaluation)]
+    public void AnExhaustedBudgetReportsTheIterationsReachedAndTheNextRunResumes()
+    {
+        using var dir = new TempDirectory();
+        var config = MamlOmniglotConfig.ForCell(5, 1, firstOrder: true) with
+        {
+            Iterations = 6, MetaBatch = 2, EvalEvery = 2, CurveTasks = 4, EvalTasks = 4, EvalChunk = 3,
+        };
+        // A budget of a few milliseconds: the run stops after its first iteration(s), checkpoints, and still reports.
+        var stopped = new MamlOmniglot(config with { Hours = 2e-6 }, dir.Path, fixture.Omniglot).Run("test", showProgress: false)!;
+        var reached = stopped.Details!["iterations"]!.GetValue<int>();
+        Assert.False(stopped.Details!["completed"]!.GetValue<bool>());
+        Assert.InRange(reached, 0, 5);
+        Assert.Contains($"{reached:N0} of 6 meta-iterations", stopped.Cells[0].Budget);
+
+        var finished = new MamlOmniglot(config, dir.Path, fixture.Omniglot).Run("test", showProgress: false)!;
+        Assert.True(finished.Details!["completed"]!.GetValue<bool>());
+        Assert.Equal(6, finished.Details!["iterations"]!.GetValue<int>());
+        Assert.Equal([0, 2, 4], MamlOmniglotFigures.AccuracyCurve(finished).Select(p => p.Iteration));
+        var final = MamlOmniglotFigures.Final(finished);
+        Assert.Equal(4, final.Mean.Length); // 0…3 test steps
+        Assert.Equal("omniglot", finished.Cells[0].Table);
+        Assert.Equal("first-order MAML", finished.Cells[0].Method);
+        Assert.Equal("5-way 1-shot", finished.Cells[0].Column);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "results", "maml-omniglot-5w1s-fo.json")));
+    }
+
+    [Fact]
+    public void TheReproductionRejectsCellsThePaperDoesNotHave()
+    {
+        var repro = new MetaNotebooks.Cli.Reproductions.MamlOmniglotReproduction();
+        var context = new MetaNotebooks.Cli.Reproductions.ReproductionContext(Path.GetTempPath(), "test", CancellationToken.None);
+        Assert.Throws<MetaNotebooks.Cli.UsageException>(() => repro.Run(new MetaNotebooks.Cli.Options(["--ways", "7"]), context));
+        Assert.Throws<MetaNotebooks.Cli.UsageException>(() => repro.Run(new MetaNotebooks.Cli.Options(["--hours", "-1"]), context));
+        Assert.Throws<MetaNotebooks.Cli.UsageException>(() => repro.Run(new MetaNotebooks.Cli.Options(["--bogus", "1"]), context));
+    }
+}
