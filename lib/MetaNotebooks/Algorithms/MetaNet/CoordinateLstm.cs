@@ -1,0 +1,53 @@
+using MetaNotebooks.Torch;
+using static MetaNotebooks.Torch.torch;
+using F = MetaNotebooks.Torch.torch.nn.functional;
+
+namespace MetaNotebooks.Algorithms.MetaNet;
+
+/// <summary>
+/// The task-level fast-weight generator d (docs/metanet.md §2.5): an LSTM(2, 20) followed by Linear 20→1, run
+/// coordinate-wise (the P gradient coordinates form the LSTM's batch, each with its own state) over a short sequence of
+/// preprocessed gradients, one per step; only the last step's output is used. The state starts at zero every episode
+/// (the authors' <c>reset_state()</c>).
+/// <para>
+/// As Chainer's L.LSTM (spec §2.5, §9.17), not libtorch's LSTM: one bias vector (zero, the forget gate included)
+/// and weights N(0, 1/fan_in) for the input (fan_in 2) and recurrent (fan_in 20) matrices. Chainer orders the gates
+/// (a, i, f, o) and interleaves them; with this symmetric initialisation that only permutes rows, so libtorch's cell
+/// (i, f, g, o) computes the same function family with the same initial distribution.
+/// </para>
+/// </summary>
+public sealed class CoordinateLstm : nn.Module
+{
+    public const int Hidden = 20;
+
+    public CoordinateLstm(Generator? generator = null, ScalarType? dtype = null)
+    {
+        RegisterParameter("lstm.weight_ih", Normal([4 * Hidden, 2], 2, generator, dtype));
+        RegisterParameter("lstm.weight_hh", Normal([4 * Hidden, Hidden], Hidden, generator, dtype));
+        RegisterParameter("lstm.bias", zeros([4 * Hidden], dtype));
+        RegisterParameter("out.weight", Normal([1, Hidden], Hidden, generator, dtype));
+        RegisterParameter("out.bias", zeros([1], dtype));
+    }
+
+    private static Tensor Normal(long[] shape, long fanIn, Generator? generator, ScalarType? dtype)
+    {
+        var t = empty(shape, dtype);
+        nn.init.normal_(t, 0, Math.Sqrt(1.0 / fanIn), generator);
+        return t;
+    }
+
+    /// <summary>The steps' preprocessed gradients [T, P, 2] → the last step's output [P].</summary>
+    public Tensor Generate(Tensor steps) => forward(steps);
+
+    protected override Tensor Forward(Tensor steps, IReadOnlyList<Tensor> p)
+    {
+        if (steps.dim() != 3 || steps.size(2) != 2) throw new ArgumentException($"CoordinateLstm: steps must be [T, P, 2], got [{string.Join(", ", steps.shape)}].");
+        using var scope = NewDisposeScope();
+        var coordinates = steps.size(1);
+        var h = zeros([coordinates, Hidden], steps.dtype);
+        var c = zeros([coordinates, Hidden], steps.dtype);
+        for (var t = 0; t < steps.size(0); t++)
+            (h, c) = F.lstm_cell(steps[t], (h, c), p[0], p[1], p[2]);
+        return F.linear(h, p[3], p[4]).squeeze(-1).MoveToOuterDisposeScope();
+    }
+}

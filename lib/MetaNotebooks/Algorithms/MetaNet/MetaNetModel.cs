@@ -1,0 +1,66 @@
+using MetaNotebooks.Models;
+using MetaNotebooks.Torch;
+using static MetaNotebooks.Torch.torch;
+
+namespace MetaNotebooks.Algorithms.MetaNet;
+
+/// <summary>
+/// Everything MetaNet trains (docs/metanet.md §3.1, §10.5), in one module for the optimiser and checkpoints:
+/// the base learner b (slow weights W) and the embedding function u (Q), both <see cref="AugmentedConvNet"/>s;
+/// the example-level generators m_conv and m_fc (Z, <see cref="CoordinateMlp"/>); the task-level generators d_conv
+/// and d_fc (G, <see cref="CoordinateLstm"/>), absent in MetaNet−; and, for MetaNet+, b's own task-level generators.
+/// u's head exists only to give d its cross-entropy gradients and is never trained (spec §9.3).
+/// The episode computation is <see cref="MetaNet"/>; this module has no single-input forward.
+/// </summary>
+public sealed class MetaNetModel : nn.Module
+{
+    public MetaNetModel(MetaNetOptions options, ScalarType? dtype = null)
+    {
+        options.Validate();
+        Options = options;
+        using var g = new Generator((ulong)options.Seed);
+        var uHeads = options.TaskLevelFastWeights && options.EmbeddingLoss == EmbeddingLoss.CrossEntropy;
+        Base = RegisterModule("b", new AugmentedConvNet(options.Ways, options.TestWays, g, dtype, options.Filters));
+        Embedding = RegisterModule("u", new AugmentedConvNet(uHeads ? options.Ways : 0, uHeads ? options.TestWays : 0, g, dtype, options.Filters));
+        ExampleConv = RegisterModule("m_conv", CoordinateMlp.Create(g, dtype));
+        ExampleFc = RegisterModule("m_fc", CoordinateMlp.Create(g, dtype));
+        if (options.TaskLevelFastWeights)
+        {
+            TaskConv = RegisterModule("d_conv", new CoordinateLstm(g, dtype));
+            TaskFc = RegisterModule("d_fc", new CoordinateLstm(g, dtype));
+        }
+        if (options.BaseTaskFastWeights)
+        {
+            BaseTaskConv = RegisterModule("d_b_conv", new CoordinateLstm(g, dtype));
+            BaseTaskFc = RegisterModule("d_b_fc", new CoordinateLstm(g, dtype));
+        }
+        ConvLayout = new WeightLayout(Base.ConvWeights);
+    }
+
+    public MetaNetOptions Options { get; }
+    /// <summary>b: the base learner.</summary>
+    public AugmentedConvNet Base { get; }
+    /// <summary>u: the embedding function.</summary>
+    public AugmentedConvNet Embedding { get; }
+    /// <summary>m for convolution kernels.</summary>
+    public Mlp ExampleConv { get; }
+    /// <summary>m for fully connected weights.</summary>
+    public Mlp ExampleFc { get; }
+    /// <summary>d for u's convolution kernels (null in MetaNet−).</summary>
+    public CoordinateLstm? TaskConv { get; }
+    /// <summary>d for u's fc1 (null in MetaNet−).</summary>
+    public CoordinateLstm? TaskFc { get; }
+    /// <summary>MetaNet+'s d for b's convolution kernels.</summary>
+    public CoordinateLstm? BaseTaskConv { get; }
+    /// <summary>MetaNet+'s d for b's fc1 and head.</summary>
+    public CoordinateLstm? BaseTaskFc { get; }
+
+    /// <summary>The convolution group of b and of u (the same shapes): P_conv coordinates.</summary>
+    public WeightLayout ConvLayout { get; }
+
+    /// <summary>b's fully connected group for n-way episodes: fc1 then the head, P_fc = F² + F·n coordinates.</summary>
+    public WeightLayout BaseFcLayout(int ways) => new([Base.Fc1Weight.shape, [ways, Options.Filters]]);
+
+    protected override Tensor Forward(Tensor input, IReadOnlyList<Tensor> parameters) =>
+        throw new NotSupportedException("MetaNet works on whole episodes: use MetaNet.Run(support, labels, queries, ways).");
+}

@@ -1,0 +1,87 @@
+namespace MetaNotebooks.Algorithms.MetaNet;
+
+/// <summary>What the task-level generator d reads about the support set (docs/metanet.md §4.4).</summary>
+public enum EmbeddingLoss
+{
+    /// <summary>
+    /// Cross-entropy of u's own slow head on consecutive chunks of the support set, one chunk per LSTM step: what the
+    /// authors' code does for every k (the head is never trained, spec §9.3).
+    /// </summary>
+    CrossEntropy,
+    /// <summary>
+    /// The paper's contrastive loss for k &gt; 1 on sampled pairs, one pair per LSTM step; the form (Euclidean distance,
+    /// margin 1, half positive pairs, T = 5) is the spec's engineering choice, not confirmed (§4.4).
+    /// </summary>
+    Contrastive,
+}
+
+/// <summary>
+/// MetaNet's architecture and its variants (docs/metanet.md §3 for the Omniglot model, §8 for the ablations). Each
+/// variant is one option; the defaults are the released Omniglot model (<c>MetaNetFull</c>).
+/// </summary>
+public sealed record MetaNetOptions
+{
+    /// <summary>Adam's step size (spec §3.4, §6.1: α = 1e−3, β = (0.9, 0.999), ε = 1e−8, one episode per update).</summary>
+    public const double LearningRate = 1e-3;
+    /// <summary>Global gradient-norm clip before every Adam step (spec §3.4).</summary>
+    public const double ClipGradNorm = 10;
+
+    /// <summary>n: the size of the heads that training uses (5 in the authors' Omniglot script).</summary>
+    public int Ways { get; init; } = 5;
+
+    /// <summary>
+    /// M ≠ n: add never-trained M-way heads to b and u, used only for M-way episodes after n-way training (spec §7.3,
+    /// added to the Omniglot model as §8.5 says). 0: none.
+    /// </summary>
+    public int TestWays { get; init; }
+
+    /// <summary>Task-level fast weights Q* in u from the LSTM d (spec §4.3). false: MetaNet− (spec §8.1).</summary>
+    public bool TaskLevelFastWeights { get; init; } = true;
+
+    /// <summary>MetaNet+ (spec §8.2, reconstructed): task-level fast weights for b too, a third branch in every layer.</summary>
+    public bool BaseTaskFastWeights { get; init; }
+
+    /// <summary>
+    /// The base learner uses only its fast weights (spec §8.3): no slow branches in the query pass. The slow weights
+    /// still give the per-example gradients, receive no gradient and stay at their random initialisation.
+    /// </summary>
+    public bool FastOnlyBaseLearner { get; init; }
+
+    public EmbeddingLoss EmbeddingLoss { get; init; } = EmbeddingLoss.CrossEntropy;
+
+    /// <summary>IT: the number of LSTM steps over the support set (5 for Omniglot, spec §3.3).</summary>
+    public int TaskSteps { get; init; } = 5;
+
+    /// <summary>T: sampled pairs (LSTM steps) for the contrastive loss.</summary>
+    public int ContrastivePairs { get; init; } = 5;
+
+    /// <summary>All queries read memory and run b in one batch (spec §10.3); false: the authors' query-by-query loop.</summary>
+    public bool BatchedQueries { get; init; } = true;
+
+    /// <summary>Convolution filters and embedding size (64 in the paper; smaller only for quick tests).</summary>
+    public int Filters { get; init; } = 64;
+
+    /// <summary>Seeds the initialisation and the contrastive pair sampler.</summary>
+    public long Seed { get; init; } = 1;
+
+    /// <summary>The variant's name as the paper's tables write it.</summary>
+    public string Name
+    {
+        get
+        {
+            var name = !TaskLevelFastWeights ? "MetaNet−" : BaseTaskFastWeights ? "MetaNet+" : "MetaNet";
+            if (FastOnlyBaseLearner) name += " (fast-only base learner)";
+            if (EmbeddingLoss == EmbeddingLoss.Contrastive) name += " (contrastive)";
+            return name;
+        }
+    }
+
+    public void Validate()
+    {
+        if (Ways < 2) throw new ArgumentOutOfRangeException(nameof(Ways), Ways, "MetaNet needs at least 2 ways.");
+        if (TestWays < 0 || TestWays == 1) throw new ArgumentOutOfRangeException(nameof(TestWays), TestWays, "test ways must be 0 (none) or ≥ 2.");
+        if (TaskSteps < 1 || ContrastivePairs < 1 || Filters < 1) throw new ArgumentException($"task steps, contrastive pairs and filters must be ≥ 1; got {TaskSteps}, {ContrastivePairs}, {Filters}.");
+        if (!TaskLevelFastWeights && EmbeddingLoss == EmbeddingLoss.Contrastive)
+            throw new ArgumentException("the contrastive embedding loss feeds the task-level generator, which MetaNet− does not have.");
+    }
+}

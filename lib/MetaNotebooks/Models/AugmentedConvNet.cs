@@ -1,0 +1,191 @@
+using MetaNotebooks.Torch;
+using static MetaNotebooks.Torch.torch;
+using F = MetaNotebooks.Torch.torch.nn.functional;
+
+namespace MetaNotebooks.Models;
+
+/// <summary>
+/// One branch of a layer-augmented <see cref="AugmentedConvNet"/>: a weight for each convolution, for fc1 and (where the
+/// branch produces logits) for the head. Each tensor either has the parameter's own shape (shared by every example of
+/// the batch: slow weights, task-level fast weights) or a leading group dimension [G, …] (one set per group of
+/// examples: per-example gradient copies, per-query fast weights). Shared and grouped tensors may be mixed.
+/// </summary>
+public sealed record WeightSet(IReadOnlyList<Tensor> Convs, Tensor Fc1, Tensor? Head)
+{
+    public IEnumerable<Tensor> Tensors => Head is null ? [.. Convs, Fc1] : [.. Convs, Fc1, Head];
+
+    /// <summary>The same set with every tensor detached (for meta-information that must carry no graph).</summary>
+    public WeightSet Detach() => new(Convs.Select(c => c.detach()).ToArray(), Fc1.detach(), Head?.detach());
+}
+
+/// <summary>
+/// MetaNet's Omniglot network (Munkhdalai &amp; Yu 2017; docs/metanet.md §3.1–§3.2): the base learner b and the
+/// embedding function u have this shape. Five blocks of [3×3 convolution, 64 filters, stride 1, padding 1, no bias;
+/// ReLU; 2×2 max-pool in ceil mode] take 1×28×28 to 64×1×1 (28→14→7→4→2→1; ceil mode is Chainer's
+/// <c>cover_all=True</c>, spec §1.4, without which 7→3→1→0), then fc1 [64, 64] and a head [n, 64], all without bias.
+/// <para>
+/// Layer augmentation (spec §2.1–§2.2): every layer can run several weight branches on the same input and sum them:
+/// a hidden layer sums ReLU(branch) over the branches (ReLU(slow) + ReLU(fast)), the head sums the branches' logits
+/// before the softmax, and <see cref="Key"/> sums fc1's branches without ReLU (u's key output, spec §9.4). One branch
+/// is the plain network (b_slow, u_head); no branch is special, so fast-only (§8.3) and three-branch (MetaNet+, §8.2)
+/// networks are the same code.
+/// </para>
+/// <para>
+/// Inputs are [B, C, H, W] (a grouped branch then has one weight set per example, G = B) or [G, M, C, H, W] (M
+/// examples per weight set, e.g. contrastive pairs). Grouped convolutions run as one convolution with groups = G over
+/// [M, G·C, H, W] (spec §10.3), grouped fc layers as bmm.
+/// </para>
+/// <para>
+/// Parameters, in order: conv1…conv5 weights, fc1 weight, then the head [ways, 64] if ways &gt; 0 and an untrained
+/// test head [testWays, 64] if testWays differs (spec §7.3: used only for M-way episodes after N-way training).
+/// Initialisation as Chainer's defaults (spec §2.7): N(0, 1/fan_in).
+/// </para>
+/// </summary>
+public sealed class AugmentedConvNet : nn.Module
+{
+    public const int Blocks = 5;
+    public const int ImageSize = 28;
+    public int Filters { get; }
+    /// <summary>Size of the head that training uses; 0: no head (u of MetaNet−).</summary>
+    public int Ways { get; }
+    /// <summary>Size of the separate untrained test head; 0: none.</summary>
+    public int TestWays { get; }
+
+    private readonly Tensor[] convs = new Tensor[Blocks];
+    private readonly Tensor fc1;
+    private readonly Tensor? head, testHead;
+
+    public AugmentedConvNet(int ways, int testWays = 0, Generator? generator = null, ScalarType? dtype = null, int filters = 64, int inChannels = 1)
+    {
+        if (ways < 0 || testWays < 0 || filters < 1 || inChannels < 1)
+            throw new ArgumentOutOfRangeException(nameof(ways), $"need ways, test ways ≥ 0 and filters, channels ≥ 1; got {ways}, {testWays}, {filters}, {inChannels}");
+        Filters = filters;
+        Ways = ways;
+        TestWays = testWays == ways ? 0 : testWays;
+        long c = inChannels;
+        for (var i = 0; i < Blocks; i++)
+        {
+            convs[i] = RegisterParameter($"conv{i + 1}.weight", LeCunNormal([filters, c, 3, 3], generator, dtype));
+            c = filters;
+        }
+        fc1 = RegisterParameter("fc1.weight", LeCunNormal([filters, filters], generator, dtype));
+        if (ways > 0) head = RegisterParameter("head.weight", LeCunNormal([ways, filters], generator, dtype));
+        if (TestWays > 0) testHead = RegisterParameter("test_head.weight", LeCunNormal([TestWays, filters], generator, dtype));
+    }
+
+    /// <summary>Chainer's default initialiser: N(0, 1/fan_in), fan_in = in-channels × kernel area or in-features.</summary>
+    public static Tensor LeCunNormal(long[] shape, Generator? generator, ScalarType? dtype)
+    {
+        var t = empty(shape, dtype);
+        var fanIn = shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+        nn.init.normal_(t, 0, Math.Sqrt(1.0 / fanIn), generator);
+        return t;
+    }
+
+    public IReadOnlyList<Tensor> ConvWeights => convs;
+    public Tensor Fc1Weight => fc1;
+
+    /// <summary>
+    /// The head for n-way episodes: the trained head when n = <see cref="Ways"/>, the test head when n =
+    /// <see cref="TestWays"/> (spec §7.3), none when the network has no heads.
+    /// </summary>
+    public Tensor? HeadFor(int ways)
+    {
+        if (Ways == 0) return null;
+        if (ways == Ways) return head;
+        if (ways == TestWays) return testHead;
+        throw new ArgumentException($"this network has heads for {Ways} ways{(TestWays > 0 ? $" and {TestWays} ways" : "")}, not {ways}; " +
+                                    "give the test size when building it (MetaNetOptions.TestWays) to evaluate M-way after N-way training.");
+    }
+
+    /// <summary>The slow weights as a branch, with the head for n-way episodes.</summary>
+    public WeightSet Slow(int ways) => new(convs, fc1, HeadFor(ways));
+
+    /// <summary>The convolutional trunk with its branches summed per block: [B, C, 28, 28] → [B, F] or [G, M, …] → [G, M, F].</summary>
+    public static Tensor Features(Tensor x, IReadOnlyList<WeightSet> branches)
+    {
+        using var scope = NewDisposeScope();
+        var h = Grouped(x);
+        long g = h.size(0), m = h.size(1);
+        for (var l = 0; l < Blocks; l++)
+        {
+            Tensor? sum = null;
+            foreach (var b in branches)
+            {
+                var y = Conv(h, b.Convs[l]).relu();
+                sum = sum is null ? y : sum + y;
+            }
+            var s = sum!.reshape(g * m, sum.size(2), sum.size(3), sum.size(4));
+            var pooled = F.max_pool2d(s, 2, 2, ceilMode: true);
+            h = pooled.view(g, m, pooled.size(1), pooled.size(2), pooled.size(3));
+        }
+        return Ungrouped(h.reshape(g, m, -1), x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Σ_branches ReLU(h·W_fc1ᵀ) on the trunk's features: [B, F] (or [G, M, F]).</summary>
+    public static Tensor Hidden(Tensor x, IReadOnlyList<WeightSet> branches)
+    {
+        using var scope = NewDisposeScope();
+        var h = Grouped(Features(x, branches));
+        return Ungrouped(SumBranches(h, branches.Select(b => b.Fc1), relu: true), x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Σ_branches h·W_headᵀ on <see cref="Hidden"/>: logits summed before the softmax (spec §2.2). [B, n].</summary>
+    public static Tensor Logits(Tensor x, IReadOnlyList<WeightSet> branches)
+    {
+        if (branches.Any(b => b.Head is null)) throw new ArgumentException("AugmentedConvNet.Logits: every branch needs a head weight.");
+        using var scope = NewDisposeScope();
+        var h = Grouped(Hidden(x, branches));
+        return Ungrouped(SumBranches(h, branches.Select(b => b.Head!), relu: false), x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>u's key (spec §3.2 u_key): Σ_branches h·W_fc1ᵀ with no ReLU on either branch (spec §9.4). [B, F].</summary>
+    public static Tensor Key(Tensor x, IReadOnlyList<WeightSet> branches)
+    {
+        using var scope = NewDisposeScope();
+        var h = Grouped(Features(x, branches));
+        return Ungrouped(SumBranches(h, branches.Select(b => b.Fc1), relu: false), x).MoveToOuterDisposeScope();
+    }
+
+    protected override Tensor Forward(Tensor x, IReadOnlyList<Tensor> p)
+    {
+        if (Ways == 0) throw new InvalidOperationException("AugmentedConvNet without a head has no logits; use Key or Features.");
+        return Logits(x, [new WeightSet(p.Take(Blocks).ToArray(), p[Blocks], p[Blocks + 1])]);
+    }
+
+    /// <summary>[B, …] → [B, 1, …] (one example per group); [G, M, …] stays.</summary>
+    private static Tensor Grouped(Tensor x) => x.dim() is 4 or 2 ? x.unsqueeze(1) : x;
+
+    private static Tensor Ungrouped(Tensor h, Tensor input) => input.dim() is 4 or 2 ? h.squeeze(1) : h;
+
+    /// <summary>3×3 convolution, padding 1, of h [G, M, C, H, W] with a shared [F, C, 3, 3] or grouped [G, F, C, 3, 3] kernel.</summary>
+    private static Tensor Conv(Tensor h, Tensor w)
+    {
+        long g = h.size(0), m = h.size(1), c = h.size(2), height = h.size(3), width = h.size(4);
+        if (w.dim() == 4)
+        {
+            var y = F.conv2d(h.reshape(g * m, c, height, width), w, padding: 1);
+            return y.view(g, m, y.size(1), height, width);
+        }
+        if (w.size(0) != g) throw new ArgumentException($"AugmentedConvNet: a grouped kernel for {w.size(0)} groups, input for {g}.");
+        // [G, M, C, H, W] → [M, G·C, H, W]: group k owns channels k·C … k·C + C − 1 and sees only its own kernels.
+        var x = h.transpose(0, 1).reshape(m, g * c, height, width);
+        var z = F.conv2d(x, w.reshape(g * w.size(1), w.size(2), w.size(3), w.size(4)), padding: 1, groups: g);
+        return z.view(m, g, w.size(1), height, width).transpose(0, 1);
+    }
+
+    /// <summary>h [G, M, D] times a shared [out, D] or grouped [G, out, D] weight → [G, M, out].</summary>
+    private static Tensor Fc(Tensor h, Tensor w) => w.dim() == 2 ? F.linear(h, w) : h.bmm(w.transpose(1, 2));
+
+    private static Tensor SumBranches(Tensor h, IEnumerable<Tensor> weights, bool relu)
+    {
+        Tensor? sum = null;
+        foreach (var w in weights)
+        {
+            var y = Fc(h, w);
+            if (relu) y = y.relu();
+            sum = sum is null ? y : sum + y;
+        }
+        return sum ?? throw new ArgumentException("AugmentedConvNet: at least one branch.");
+    }
+}
