@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MetaNotebooks.Algorithms.MetaNet;
 using MetaNotebooks.Data;
+using MetaNotebooks.Experiments;
 using MetaNotebooks.Tests.Data;
 using MetaNotebooks.Training;
 using Xunit.Abstractions;
@@ -43,5 +44,23 @@ public class MetaNetOmniglotTrainingTests(OmniglotFixture fixture, ITestOutputHe
         Assert.True(outcome.LossCurve[^1] < 0.75 * chanceLoss, $"the summed query loss should fall well below chance ({chanceLoss:0.0}), got {outcome.LossCurve[^1]:0.0}");
         Assert.True(outcome.LossCurve[^1] < outcome.LossCurve[2], "the loss should keep falling after the initial collapse of the fast conv branches");
         Assert.True(after.Mean - after.Ci95 > 45, $"5-way 1-shot test accuracy should be far above chance (20%), got {after}");
+    }
+    /// <summary>The reproduction's pieces on a tiny budget: the 1,200-character training side, a checkpointed run that resumes, its result file.</summary>
+    [RequiresDataFact(OmniglotFixture.Background, OmniglotFixture.Evaluation)]
+    public void TheOmniglotExperimentTrainsResumesAndWritesItsResult()
+    {
+        using (var train = MetaNetOmniglot.TrainCharacters(fixture.Omniglot))
+            Assert.Equal(1200, train.ClassCount);
+        using var dir = new TempDirectory();
+        var config = new MetaNetOmniglotConfig { Episodes = 2, EvalEpisodes = 2, Model = new MetaNetOptions { Filters = 8, TaskLevelFastWeights = false } };
+        Assert.Equal("metanet-minus-5way", config.Slug);
+        var first = new MetaNetOmniglot(config, dir.Path).Run(fixture.Omniglot, "test", showProgress: false, log: TextWriter.Null);
+        Assert.NotNull(first);
+        var resumed = new MetaNetOmniglot(config with { Episodes = 3 }, dir.Path);
+        var result = resumed.Run(fixture.Omniglot, "test", showProgress: false, log: TextWriter.Null)!;
+        Assert.Equal(3, (int)result.Details!["episodes"]!);
+        Assert.True(File.Exists(resumed.ResultPath));
+        var cell = Assert.Single(result.Cells);
+        Assert.Equal(("omniglot", "MetaNet−", "5-way", 2), (cell.Table, cell.Method, cell.Column, cell.Count));
     }
 }
