@@ -72,6 +72,7 @@ public sealed class BenchSmokeTests : IDisposable
     [InlineData("--threads", "x")]
     [InlineData("--rounds", "-1")]
     [InlineData("--frobnicate")]
+    [InlineData("--clock", "sundial")]
     [InlineData("no-such-benchmark")]
     public void BadArgumentsAreUsageErrors(params string[] args) =>
         Assert.Throws<UsageException>(() => new BenchCommand().Run([.. args, "--no-peer", "--out", dir]));

@@ -16,7 +16,8 @@ public sealed record BenchOptions(
     string Python,
     string PeerDir,
     string? OutDir,
-    TimeSpan WaitIdle = default);
+    TimeSpan WaitIdle = default,
+    BenchClock Clock = BenchClock.Wall);
 
 /// <summary>
 /// Runs each benchmark for each thread count: rounds alternate ours and the peer (ours first in even rounds, the
@@ -40,7 +41,7 @@ public sealed class BenchRunner(BenchOptions options, TextWriter output, TextWri
         string? peerProblem = null;
         if (options.RunPeer)
         {
-            peer = new PeerRunner(options.Python, options.PeerDir);
+            peer = new PeerRunner(options.Python, options.PeerDir, options.Clock);
             peerProblem = peer.Problem;
             if (peerProblem != null)
             {
@@ -118,6 +119,7 @@ public sealed class BenchRunner(BenchOptions options, TextWriter output, TextWri
             Measures: b.Measures,
             Threads: threads,
             Quick: options.Quick,
+            Clock: options.Clock == BenchClock.Cpu ? "cpu" : "wall",
             Ours: o == null ? null : new OursResult(Stats.Median(oursValues), oursValues, Stats.Median(o.Samples), Stats.Mad(o.Samples),
                                                     o.Samples.Count, o.IterationsPerSample, o.Note),
             OursError: oursError,
@@ -140,6 +142,7 @@ public sealed class BenchRunner(BenchOptions options, TextWriter output, TextWri
         void RunOurs(BenchSettings s)
         {
             torch.set_num_threads(threads);
+            Harness.Clock = options.Clock;
             WaitIdle();
             var before = CpuLoad.Take();
             try
@@ -181,7 +184,7 @@ public sealed class BenchRunner(BenchOptions options, TextWriter output, TextWri
         output.WriteLine(report.Peer.Problem == null
             ? $"peer:    {report.Peer.Python} (torch {report.Peer.Torch}), scripts in {report.Peer.Scripts}"
             : $"peer:    {report.Peer.Problem}");
-        output.WriteLine($"{(options.Quick ? "quick mode (smoke-test sizes, not for comparison); " : "")}{options.Rounds} round(s); times are per iteration: median over rounds of each round's mean ± MAD over rounds");
+        output.WriteLine($"{(options.Quick ? "quick mode (smoke-test sizes, not for comparison); " : "")}{options.Rounds} round(s); {(options.Clock == BenchClock.Cpu ? "CPU time of each process (all threads; peer timed through a clock swap)" : "wall-clock")} times per iteration: median over rounds of each round's mean ± MAD over rounds");
         output.WriteLine("ratio = peer time / our time, paired round by round, median (> 1: we are faster)");
         output.WriteLine("others = the largest share of the machine's CPU that other processes used during a measurement (high: numbers are noisy)");
         output.WriteLine();
@@ -250,7 +253,7 @@ public sealed class BenchRunner(BenchOptions options, TextWriter output, TextWri
                     merged = report with
                     {
                         Results = kept.Concat(report.Results)
-                            .OrderBy(r => r.Quick).ThenBy(r => r.Threads).ThenBy(r => r.Benchmark, StringComparer.Ordinal).ToList(),
+                            .OrderBy(r => r.Quick).ThenBy(r => r.Clock).ThenBy(r => r.Threads).ThenBy(r => r.Benchmark, StringComparer.Ordinal).ToList(),
                     };
                 }
             }
@@ -265,7 +268,7 @@ public sealed class BenchRunner(BenchOptions options, TextWriter output, TextWri
         File.Move(temp, path, overwrite: true);
         return path;
 
-        static (string, int, bool) Key(BenchRow r) => (r.Benchmark, r.Threads, r.Quick);
+        static (string, int, bool, string) Key(BenchRow r) => (r.Benchmark, r.Threads, r.Quick, r.Clock ?? "wall");
     }
 
     private static string Sanitize(string host) =>
@@ -281,6 +284,7 @@ public sealed record BenchRow(
     string Measures,
     int Threads,
     bool Quick,
+    string? Clock,
     OursResult? Ours,
     string? OursError,
     PeerResult? Peer,

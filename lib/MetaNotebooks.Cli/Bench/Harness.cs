@@ -1,14 +1,25 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace MetaNotebooks.Cli.Bench;
+
+/// <summary>
+/// What a time means. Wall: elapsed time (what a user waits; the default). Cpu: CPU time of the whole process (all its
+/// threads), on our side and, through a clock swap, the peer's: far less sensitive to other processes on a busy
+/// machine, but with several threads it measures total work (spinning OpenMP workers included), not latency.
+/// </summary>
+public enum BenchClock { Wall, Cpu }
 
 /// <summary>
 /// In-process timing: warm-up (long enough for tiered JIT to reach its optimised code), then samples of a fixed
 /// number of iterations each; every sample's mean time per iteration is kept, and the report uses their median and
 /// MAD (robust to a stray GC or a neighbour's burst on a shared 2-core machine).
 /// </summary>
-public static class Harness
+public static partial class Harness
 {
+    /// <summary>The clock of the current run (set by the runner from --clock before each RunOurs).</summary>
+    public static BenchClock Clock { get; set; } = BenchClock.Wall;
+
     /// <summary>How long and how often to time.</summary>
     /// <param name="WarmupIterations">At least this many warm-up iterations…</param>
     /// <param name="WarmupTime">…and at least this long (tier-1 JIT needs ~100 ms of calls plus background compile).</param>
@@ -45,9 +56,9 @@ public static class Harness
         var samples = new double[plan.Samples];
         for (var s = 0; s < samples.Length; s++)
         {
-            var start = Stopwatch.GetTimestamp();
+            var start = Now();
             for (long i = 0; i < perSample; i++) iteration();
-            samples[s] = Stopwatch.GetElapsedTime(start).TotalSeconds / perSample;
+            samples[s] = (Now() - start) / perSample;
         }
         return new Measurement(samples, perSample, note);
     }
@@ -66,4 +77,24 @@ public static class Harness
             n *= 4;
         }
     }
+
+    /// <summary>Seconds on the current clock (an arbitrary origin).</summary>
+    public static double Now() => Clock == BenchClock.Cpu ? ProcessCpuSeconds() : Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+
+    /// <summary>CPU time of this process, all threads (clock_gettime CLOCK_PROCESS_CPUTIME_ID, nanosecond resolution).</summary>
+    public static double ProcessCpuSeconds()
+    {
+        if (ClockGetTime(2, out var ts) != 0) throw new InvalidOperationException("clock_gettime(CLOCK_PROCESS_CPUTIME_ID) failed");
+        return ts.Seconds + ts.Nanoseconds * 1e-9;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [LibraryImport("libc", EntryPoint = "clock_gettime")]
+    private static partial int ClockGetTime(int clockId, out Timespec ts);
 }

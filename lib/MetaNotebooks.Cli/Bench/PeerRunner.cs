@@ -24,10 +24,21 @@ public sealed class PeerRunner
 
     public bool Available => Problem is null;
 
-    public PeerRunner(string python, string scriptDir)
+    /// <summary>
+    /// With the CPU clock the peer script runs under this wrapper, which makes time.time and time.perf_counter return
+    /// time.process_time (CPU time of the process, all threads): the script is unchanged and prints CPU time per iteration.
+    /// </summary>
+    public const string CpuClockWrapper =
+        "import sys, time, runpy; time.time = time.perf_counter = time.process_time; " +
+        "script = sys.argv[1]; sys.argv = sys.argv[1:]; runpy.run_path(script, run_name='__main__')";
+
+    public BenchClock Clock { get; }
+
+    public PeerRunner(string python, string scriptDir, BenchClock clock = BenchClock.Wall)
     {
         Python = python;
         ScriptDir = scriptDir;
+        Clock = clock;
         if (!Directory.Exists(scriptDir))
         {
             Problem = $"peer scripts not found: {scriptDir} does not exist (pass --peer-dir DIR or set MN_BENCH_PEERS)";
@@ -50,8 +61,10 @@ public sealed class PeerRunner
     }
 
     /// <summary>The command line as a shell would run it (for the report and the JSON).</summary>
-    public string CommandLine(PeerCommand c) =>
-        string.Join(' ', new[] { Python, Path.Combine(ScriptDir, c.Script) }.Concat(c.Arguments).Select(Quote));
+    public string CommandLine(PeerCommand c) => string.Join(' ', Arguments(c).Prepend(Python).Select(Quote));
+
+    private IEnumerable<string> Arguments(PeerCommand c) =>
+        (Clock == BenchClock.Cpu ? new[] { "-c", CpuClockWrapper } : []).Append(Path.Combine(ScriptDir, c.Script)).Concat(c.Arguments);
 
     public bool HasRun(PeerCommand c, int round) => cache.ContainsKey($"{round}\n{CommandLine(c)}");
 
@@ -70,7 +83,7 @@ public sealed class PeerRunner
             {
                 var clock = Stopwatch.StartNew();
                 var before = CpuLoad.Take();
-                var r = Exec(Python, [script, .. command.Arguments], TimeSpan.FromMinutes(30));
+                var r = Exec(Python, Arguments(command), TimeSpan.FromMinutes(30));
                 var others = CpuLoad.OthersShare(before, CpuLoad.Take());
                 run = new PeerRun(line, r.ExitCode, r.Stdout, r.ExitCode == 0 ? null : $"exit code {r.ExitCode}: {Last(r.Stderr)}", clock.Elapsed,
                                   double.IsFinite(others) ? others : null);

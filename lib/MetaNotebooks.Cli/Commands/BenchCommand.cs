@@ -17,12 +17,16 @@ public sealed class BenchCommand : ICommand
     public const string Usage =
         """
         usage: mn bench [names…] [--threads N[,M…]] [--quick] [--rounds R] [--no-peer] [--wait-idle S]
+                        [--clock wall|cpu]
                         [--python PATH] [--peer-dir DIR] [--out DIR] [--list]
           names        benchmarks to run: a full name or a prefix ("overhead" runs overhead.*); default: all
           --threads    thread counts to run, e.g. 1 or 1,2 (default: 1 and nproc)
           --quick      smoke-test sizes, one round (numbers are not for comparison)
           --rounds     rounds of ours/peer, alternating who goes first (default 3, quick 1)
           --no-peer    run our side only
+          --clock      wall (default): elapsed time; cpu: CPU time of each process, all threads, the peer's through
+                       a clock swap (time.time = time.process_time): robust on a busy machine, but with several
+                       threads it measures total work, not latency
           --wait-idle  before each measurement wait up to S seconds for other processes to use < 10 % of the CPU
           --python     the peer's Python (default $MN_PYTHON or /usr/bin/python3: Debian's, with python3-torch)
           --peer-dir   folder of the peer scripts (default $MN_BENCH_PEERS or ../shared/bench beside the repository)
@@ -37,6 +41,7 @@ public sealed class BenchCommand : ICommand
         bool quick = false, noPeer = false, list = false;
         int? rounds = null;
         var waitIdle = TimeSpan.Zero;
+        var clock = BenchClock.Wall;
         string? python = null, peerDir = null, outDir = null;
 
         for (var i = 0; i < args.Length; i++)
@@ -49,6 +54,14 @@ public sealed class BenchCommand : ICommand
                 case "--quick": quick = true; break;
                 case "--rounds": rounds = ParsePositive(Value(), a); break;
                 case "--no-peer": noPeer = true; break;
+                case "--clock":
+                    clock = Value() switch
+                    {
+                        "wall" => BenchClock.Wall,
+                        "cpu" => BenchClock.Cpu,
+                        var v => throw new UsageException($"--clock is wall or cpu, not '{v}'.\n{Usage}"),
+                    };
+                    break;
                 case "--wait-idle": waitIdle = TimeSpan.FromSeconds(ParsePositive(Value(), a)); break;
                 case "--python": python = Value(); break;
                 case "--peer-dir": peerDir = Value(); break;
@@ -81,7 +94,8 @@ public sealed class BenchCommand : ICommand
             Python: python ?? Environment.GetEnvironmentVariable("MN_PYTHON") ?? PeerRunner.DefaultPython,
             PeerDir: peerDir ?? Environment.GetEnvironmentVariable("MN_BENCH_PEERS") ?? Path.GetFullPath(Path.Combine(root, "..", "shared", "bench")),
             OutDir: outDir ?? Path.Combine(root, "papers", "benchmarks"),
-            WaitIdle: waitIdle);
+            WaitIdle: waitIdle,
+            Clock: clock);
 
         var report = new BenchRunner(options, Console.Out, Console.Error).Run();
         var path = BenchRunner.Write(report, options.OutDir!);
