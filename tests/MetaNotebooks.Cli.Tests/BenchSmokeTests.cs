@@ -67,6 +67,17 @@ public sealed class BenchSmokeTests : IDisposable
         Assert.Equal([1, 2], merged.Results.Select(r => r.Threads).Order());
     }
 
+    [Fact]
+    public void AnExactNameSelectsOneBenchmarkAndAPrefixItsFamily()
+    {
+        var all = BenchRunner.Discover();
+        Assert.Equal(["binding.pinvoke"], BenchCommand.Select(all, ["binding.pinvoke"]).Select(b => b.Name));
+        var family = BenchCommand.Select(all, ["overhead"]).Select(b => b.Name).ToList();
+        Assert.Contains("overhead.add", family);
+        Assert.Contains("overhead.mlp", family);
+        Assert.All(family, n => Assert.StartsWith("overhead.", n));
+    }
+
     [Theory]
     [InlineData("--threads", "0")]
     [InlineData("--threads", "x")]

@@ -19,7 +19,7 @@ public sealed class BenchCommand : ICommand
         usage: mn bench [names…] [--threads N[,M…]] [--quick] [--rounds R] [--no-peer] [--wait-idle S]
                         [--clock wall|cpu]
                         [--python PATH] [--peer-dir DIR] [--out DIR] [--list]
-          names        benchmarks to run: a full name or a prefix ("overhead" runs overhead.*); default: all
+          names        benchmarks to run: a full name (only that one) or a prefix ("overhead" runs overhead.*); default: all
           --threads    thread counts to run, e.g. 1 or 1,2 (default: 1 and nproc)
           --quick      smoke-test sizes, one round (numbers are not for comparison)
           --rounds     rounds of ours/peer, alternating who goes first (default 3, quick 1)
@@ -103,14 +103,16 @@ public sealed class BenchCommand : ICommand
         return report.Results.Any(r => r.OursError != null && !r.OursError.StartsWith("skipped", StringComparison.Ordinal)) ? 1 : 0;
     }
 
-    /// <summary>Exact names or prefixes ("overhead" → overhead.*), in the order of the registry; unknown → usage error.</summary>
+    /// <summary>Exact names, else prefixes ("overhead" → overhead.*), in the order given; unknown → usage error.</summary>
     public static IReadOnlyList<IBenchmark> Select(IReadOnlyList<IBenchmark> all, IReadOnlyList<string> names)
     {
         if (names.Count == 0) return all;
         var picked = new List<IBenchmark>();
         foreach (var n in names)
         {
-            var match = all.Where(b => b.Name == n || b.Name.StartsWith(n + ".", StringComparison.Ordinal)).ToList();
+            // An exact name selects that benchmark alone; otherwise the name is a prefix of dotted names.
+            var match = all.Where(b => b.Name == n).ToList();
+            if (match.Count == 0) match = all.Where(b => b.Name.StartsWith(n + ".", StringComparison.Ordinal)).ToList();
             if (match.Count == 0)
                 throw new UsageException($"no benchmark named '{n}'. Benchmarks: {string.Join(", ", all.Select(b => b.Name))}.");
             picked.AddRange(match.Where(m => !picked.Contains(m)));
