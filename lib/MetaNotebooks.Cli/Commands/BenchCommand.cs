@@ -21,7 +21,7 @@ public sealed class BenchCommand : ICommand
                         [--python PATH] [--peer-dir DIR] [--out DIR] [--list]
           names        benchmarks to run: a full name (only that one) or a prefix ("overhead" runs overhead.*); default: all
           --threads    thread counts to run, e.g. 1 or 1,2 (default: 1 and nproc)
-          --quick      smoke-test sizes, one round (numbers are not for comparison)
+          --quick      smoke-test sizes, one round (not for comparison; written only with --out)
           --rounds     rounds of ours/peer, alternating who goes first (default 3, quick 1)
           --no-peer    run our side only
           --clock      wall (default): elapsed time; cpu: CPU time of each process, all threads, the peer's through
@@ -30,7 +30,7 @@ public sealed class BenchCommand : ICommand
           --wait-idle  before each measurement wait up to S seconds for other processes to use < 10 % of the CPU
           --python     the peer's Python (default $MN_PYTHON or /usr/bin/python3: Debian's, with python3-torch)
           --peer-dir   folder of the peer scripts (default $MN_BENCH_PEERS or ../shared/bench beside the repository)
-          --out        folder for the JSON (default papers/benchmarks in the repository)
+          --out        folder for the JSON (default papers/benchmarks in the repository; quick runs: none)
           --list       list the benchmarks and what they measure
         """;
 
@@ -98,8 +98,13 @@ public sealed class BenchCommand : ICommand
             Clock: clock);
 
         var report = new BenchRunner(options, Console.Out, Console.Error).Run();
-        var path = BenchRunner.Write(report, options.OutDir!);
-        Console.WriteLine($"\nwrote {Path.GetRelativePath(Directory.GetCurrentDirectory(), path)}");
+        if (quick && outDir is null)
+            Console.WriteLine("\nquick mode: not written to papers/benchmarks (smoke-test numbers); pass --out DIR to keep them");
+        else
+        {
+            var path = BenchRunner.Write(report, options.OutDir!);
+            Console.WriteLine($"\nwrote {Path.GetRelativePath(Directory.GetCurrentDirectory(), path)}");
+        }
         return report.Results.Any(r => r.OursError != null && !r.OursError.StartsWith("skipped", StringComparison.Ordinal)) ? 1 : 0;
     }
 
