@@ -26,4 +26,14 @@ public interface IReproduction
 public sealed record ReproductionContext(string RepositoryRoot, string Command, CancellationToken Cancel)
 {
     public string PaperDirectory(string paperId) => Results.PaperReport.PaperDirectory(RepositoryRoot, paperId);
+
+    /// <summary>The end of every run: regenerates the paper's README, prints published vs ours, says what was written.</summary>
+    public void Publish(string paperId, Results.ResultFile result, string resultPath)
+    {
+        var paperDir = PaperDirectory(paperId);
+        var readme = Path.Combine(paperDir, "README.md");
+        Results.PaperReport.Write(paperDir);
+        Console.WriteLine(Commands.ReproduceCommand.SideBySide(result, Results.PublishedPaper.Load(Path.Combine(paperDir, "published.json"))));
+        Console.WriteLine($"Wrote {Path.GetRelativePath(RepositoryRoot, resultPath)} and {Path.GetRelativePath(RepositoryRoot, readme)}.");
+    }
 }

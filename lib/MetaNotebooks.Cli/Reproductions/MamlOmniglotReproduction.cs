@@ -58,9 +58,7 @@ public sealed class MamlOmniglotReproduction : IReproduction
                                 (config.Hours is { } h ? $", at most {h} h in this invocation." : "."));
         var result = run.Run(context.Command, context.Cancel);
         if (result is null) return 130;
-        PaperReport.Write(paperDir);
-        Console.WriteLine(Commands.ReproduceCommand.SideBySide(result, PublishedPaper.Load(Path.Combine(paperDir, "published.json"))));
-        Console.WriteLine($"Wrote {Path.GetRelativePath(context.RepositoryRoot, run.ResultPath)} and {Path.GetRelativePath(context.RepositoryRoot, Path.Combine(paperDir, "README.md"))}.");
+        context.Publish(PaperId, result, run.ResultPath);
         return 0;
     }
 }

@@ -43,9 +43,7 @@ public sealed class MamlSineReproduction : IReproduction
                                 $"{(config.Batched ? "batched" : "per-task loop")}, {torch.get_num_threads()} thread(s), seed {config.Seed}.");
         var result = run.Run(context.Command, context.Cancel);
         if (result is null) return 130;
-        PaperReport.Write(paperDir);
-        Console.WriteLine(Commands.ReproduceCommand.SideBySide(result, PublishedPaper.Load(Path.Combine(paperDir, "published.json"))));
-        Console.WriteLine($"Wrote {Path.GetRelativePath(context.RepositoryRoot, run.ResultPath)} and {Path.GetRelativePath(context.RepositoryRoot, Path.Combine(paperDir, "README.md"))}.");
+        context.Publish(PaperId, result, run.ResultPath);
         return 0;
     }
 }

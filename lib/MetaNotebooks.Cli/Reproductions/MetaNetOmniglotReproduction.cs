@@ -52,9 +52,7 @@ public sealed class MetaNetOmniglotReproduction : IReproduction
         using var omniglot = Omniglot.Load(log: Console.Error);
         var result = experiment.Run(omniglot, context.Command, cancel: context.Cancel);
         if (result is null) return 130;
-        PaperReport.Write(paperDir);
-        Console.WriteLine(Commands.ReproduceCommand.SideBySide(result, PublishedPaper.Load(Path.Combine(paperDir, "published.json"))));
-        Console.WriteLine($"Wrote {Path.GetRelativePath(context.RepositoryRoot, experiment.ResultPath)}.");
+        context.Publish(PaperId, result, experiment.ResultPath);
         return 0;
     }
 }

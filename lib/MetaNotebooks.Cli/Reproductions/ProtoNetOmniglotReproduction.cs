@@ -50,10 +50,8 @@ public static class MetricReproduction
         using var omniglot = Omniglot.Load(log: Console.Error);
         var result = experiment.Run(omniglot, context.Command, context.Cancel);
         if (result is null) return 130;
-        PaperReport.Write(paperDir);
+        context.Publish(config.PaperId, result, experiment.ResultPath);
         OmniglotComparison.Write(context.RepositoryRoot);
-        Console.WriteLine(Commands.ReproduceCommand.SideBySide(result, PublishedPaper.Load(Path.Combine(paperDir, "published.json"))));
-        Console.WriteLine($"Wrote {Path.GetRelativePath(context.RepositoryRoot, experiment.ResultPath)} and {Path.GetRelativePath(context.RepositoryRoot, Path.Combine(paperDir, "README.md"))}.");
         return 0;
     }
 }
