@@ -147,17 +147,26 @@ public sealed class MamlSine(MamlSineConfig config, string outputDirectory)
                 foreach (var k in Config.EvalK)
                 {
                     var curve = Evaluate(model, k);
-                    var summaries = curve.Select(Summary.Of).ToArray();
+                    // Plain SGD from a meta-learned initialisation can blow up on a rare task (its loss overflows to
+                    // inf/NaN within ten steps). Such tasks are counted and reported, and the mean is over the others.
+                    var finite = curve.Select(step => step.Where(double.IsFinite).ToArray()).ToArray();
+                    var diverged = finite.Select(f => Config.EvalTasks - f.Length).ToArray();
+                    var allGone = Array.FindIndex(finite, f => f.Length == 0);
+                    if (allGone >= 0)
+                        throw new InvalidOperationException($"{MethodName(method)}, K = {k}: every evaluation task diverged by step {allGone} (loss inf/NaN); the evaluation step size {Config.EvalStepSize} is too large.");
+                    var summaries = finite.Select(Summary.Of).ToArray();
                     perK[$"k{k}"] = new JsonObject
                     {
                         ["mean"] = new JsonArray(summaries.Select(s => (JsonNode)Round(s.Mean)).ToArray()),
                         ["ci95"] = new JsonArray(summaries.Select(s => (JsonNode)Round(s.Ci95)).ToArray()),
-                        ["per_task"] = new JsonArray(curve.Select(step => (JsonNode)new JsonArray(step.Select(v => (JsonNode)Round(v)).ToArray())).ToArray()),
+                        ["diverged"] = new JsonArray(diverged.Select(d => (JsonNode)d).ToArray()),
+                        ["per_task"] = new JsonArray(curve.Select(step => (JsonNode)new JsonArray(step.Select(v => double.IsFinite(v) ? (JsonNode)Round(v) : null).ToArray())).ToArray()),
                     };
                     if (k == 5)
                         foreach (var (column, steps) in new[] { ("1 step", 1), ("5 steps", 5), ("10 steps", 10) })
                             if (steps <= Config.EvalSteps)
-                                cells.Add(new ResultCell("sine-k5", MethodName(method), column, summaries[steps].Mean, summaries[steps].Ci95, Config.EvalTasks, budget));
+                                cells.Add(new ResultCell("sine-k5", MethodName(method), column, summaries[steps].Mean, summaries[steps].Ci95, summaries[steps].Count,
+                                    diverged[steps] == 0 ? budget : $"{budget}; {diverged[steps]} of {Config.EvalTasks} test tasks diverged under SGD (loss inf/NaN) and are left out of this mean"));
                 }
                 details[Slug(method)] = new JsonObject
                 {

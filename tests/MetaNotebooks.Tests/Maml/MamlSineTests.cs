@@ -68,6 +68,34 @@ public class MamlSineTests
     }
 
     [Fact]
+    public void TasksWhoseFineTuningDivergesAreCountedNotAveraged()
+    {
+        var dir = Directory.CreateTempSubdirectory("mn-maml-diverge-").FullName;
+        try
+        {
+            // A step size 30 times the paper's makes plain SGD overflow on some tasks: they are reported, not averaged.
+            var run = new MamlSine(new MamlSineConfig { Iterations = 0, EvalTasks = 20, EvalStepSize = 0.3 }, dir);
+            var result = run.Run("test")!;
+            var diverged = result.Details!["maml"]!["eval"]!["k5"]!["diverged"]!.AsArray().Select(d => d!.GetValue<int>()).ToArray();
+            Assert.Equal(0, diverged[0]);
+            Assert.True(diverged[10] > 0, "an overflowing SGD step size should make some tasks diverge");
+            var cell = result.Cells.Single(c => c.Method == "MAML" && c.Column == "10 steps");
+            Assert.Equal(20 - diverged[10], cell.Count);
+            Assert.True(double.IsFinite(cell.Mean));
+            Assert.Contains("diverged", cell.Budget);
+            Assert.Equal(result.Cells, ResultFile.Load(run.ResultPath).Cells);
+
+            var hopeless = new MamlSine(new MamlSineConfig { Iterations = 0, EvalTasks = 20, EvalStepSize = 3 }, dir);
+            var error = Assert.Throws<InvalidOperationException>(() => hopeless.Run("test"));
+            Assert.Contains("every evaluation task diverged", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void ResultFilesRoundTripAndFillThePaperReadme()
     {
         var dir = Directory.CreateTempSubdirectory("mn-results-").FullName;
