@@ -13,6 +13,8 @@ public sealed class MatchingOmniglotReproduction : IReproduction
           --iterations-1shot N, --iterations-5shot N   per model
           --fce            full-context embeddings (bidirectional LSTM over the support set, attention LSTM, 5 read steps)
           --seed N         training seed (default 1)
+          --hours H        at most H hours of training per model in this invocation, then evaluate; the same command resumes
+          --restart        delete the checkpoints first
         """;
 
     public int Run(Options options, ReproductionContext context)
@@ -35,6 +37,8 @@ public sealed class RelationOmniglotReproduction : IReproduction
           --iterations N   training episodes per model (two models, 1-shot and 5-shot, 20-way; default 20000)
           --iterations-1shot N, --iterations-5shot N   per model
           --seed N         training seed (default 1)
+          --hours H        at most H hours of training per model in this invocation, then evaluate; the same command resumes
+          --restart        delete the checkpoints first
         """;
 
     public int Run(Options options, ReproductionContext context)
@@ -55,6 +59,8 @@ public sealed class SiameseOmniglotReproduction : IReproduction
     public string OptionsHelp => """
           --iterations N   training episodes (20-way 1-shot 5-query, all pairs; default 20000)
           --seed N         training seed (default 1)
+          --hours H        at most H hours of training per model in this invocation, then evaluate; the same command resumes
+          --restart        delete the checkpoints first
         """;
 
     public int Run(Options options, ReproductionContext context)

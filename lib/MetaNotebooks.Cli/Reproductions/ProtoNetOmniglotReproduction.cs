@@ -18,6 +18,8 @@ public sealed class ProtoNetOmniglotReproduction : IReproduction
           --one-model      train only the 1-shot model and score all four settings with it (a smaller budget)
           --seed N         training seed (default 1); the 1,000 test episodes use a fixed seed shared by every method
           --eval-episodes N  test episodes per setting (default 1000)
+          --hours H        at most H hours of training per model in this invocation, then evaluate; the same command resumes
+          --restart        delete the checkpoints first
         """;
 
     public int Run(Options options, ReproductionContext context)
@@ -38,7 +40,13 @@ public static class MetricReproduction
     public static int Run(MetricOmniglotConfig config, Func<MetricTrainingRun, MetaNotebooks.Algorithms.Metric.IEpisodeLearner> newLearner, Options options, ReproductionContext context)
     {
         var restart = options.Flag("restart");
+        var hours = options.Double("hours", double.NaN);
         options.RejectUnknown();
+        if (!double.IsNaN(hours))
+        {
+            if (!(hours > 0) || double.IsInfinity(hours)) throw new UsageException($"--hours must be a positive number of hours, got {hours}.");
+            config = config with { Hours = hours };
+        }
         try { foreach (var r in config.Runs) r.Training.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         var paperDir = context.PaperDirectory(config.PaperId);

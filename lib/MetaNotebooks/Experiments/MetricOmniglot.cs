@@ -29,6 +29,9 @@ public sealed record MetricOmniglotConfig
     public int EvalQueries { get; init; } = 15;
     public long EvalSeed { get; init; } = EpisodeTrainer.EvaluationSeed;
     public long Seed { get; init; } = 1;
+    /// <summary>At most this many hours of training per model in one invocation; the model is then evaluated with the
+    /// episodes it reached, and the same command resumes from its checkpoint. Null: train to the iteration count.</summary>
+    public double? Hours { get; init; }
 
     public JsonObject ToJson() => new()
     {
@@ -57,8 +60,9 @@ public sealed class MetricOmniglot(MetricOmniglotConfig config, Func<MetricTrain
     public string ModelPath(MetricTrainingRun run) => Path.Combine(paperDirectory, "results", $"{Config.Experiment}-{run.Slug}.model.mntd");
     public string ResultPath => Path.Combine(paperDirectory, "results", $"{Config.Experiment}.json");
 
-    public static string Budget(EpisodeTrainingOptions t, int done, string paper) =>
-        $"{done:N0} episodes of {t.Ways}-way {t.Shots}-shot {t.Queries}-query{(t.TasksPerStep > 1 ? $" ×{t.TasksPerStep} per step" : "")}, Adam {t.LearningRate:g3}" +
+    public static string Budget(EpisodeTrainingOptions t, int done, string paper, double? trainSeconds = null) =>
+        $"{done:N0}{(done < t.Iterations ? $" of {t.Iterations:N0} planned" : "")} episodes" +
+        $"{(trainSeconds is { } sec ? $" ({sec / 3600:0.00} h on {get_num_threads()} thread(s))" : "")} of {t.Ways}-way {t.Shots}-shot {t.Queries}-query{(t.TasksPerStep > 1 ? $" ×{t.TasksPerStep} per step" : "")}, Adam {t.LearningRate:g3}" +
         $"{(t.HalveEvery > 0 ? $" halved every {t.HalveEvery:N0}" : "")} (paper: {paper})";
 
     public ResultFile? Run(Omniglot omniglot, string command, CancellationToken cancel = default, TextWriter? log = null)
@@ -73,8 +77,10 @@ public sealed class MetricOmniglot(MetricOmniglotConfig config, Func<MetricTrain
         {
             var learner = newLearner(run);
             using var model = learner.Model;
-            var outcome = EpisodeTrainer.Train(learner, train, run.Training, CheckpointPath(run), cancel, $"{Config.Experiment} {run.Slug}");
-            if (!outcome.Completed) return null;
+            using var budget = Config.Hours is { } h ? new CancellationTokenSource(TimeSpan.FromHours(h)) : new CancellationTokenSource();
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, budget.Token);
+            var outcome = EpisodeTrainer.Train(learner, train, run.Training, CheckpointPath(run), linked.Token, $"{Config.Experiment} {run.Slug}");
+            if (cancel.IsCancellationRequested) return null;
             save(model.state_dict(), ModelPath(run));
             var evals = new JsonObject();
             foreach (var (ways, shots) in run.Evaluations)
@@ -83,12 +89,13 @@ public sealed class MetricOmniglot(MetricOmniglotConfig config, Func<MetricTrain
                 var s = EpisodeTrainer.Percent(acc);
                 log.WriteLine($"{Config.Method} {MetricOmniglotConfig.Column(ways, shots)}: {s.Mean:0.00} ± {s.Ci95:0.00}% over {s.Count} episodes");
                 cells.Add(new ResultCell(Config.TableId, Config.Method, MetricOmniglotConfig.Column(ways, shots), s.Mean, s.Ci95, s.Count,
-                                         Budget(run.Training, outcome.Iterations, Config.PaperBudget)));
+                                         Budget(run.Training, outcome.Iterations, Config.PaperBudget, outcome.Seconds)));
                 evals[MetricOmniglotConfig.Column(ways, shots)] = new JsonArray(acc.Select(a => (JsonNode)Math.Round(a, 4)).ToArray());
             }
             details[run.Slug] = new JsonObject
             {
                 ["iterations"] = outcome.Iterations,
+                ["completed"] = outcome.Completed,
                 ["train_seconds"] = Math.Round(outcome.Seconds, 1),
                 ["loss_curve_every"] = outcome.CurveEvery,
                 ["loss_curve"] = new JsonArray(outcome.LossCurve.Select(v => (JsonNode)Math.Round(v, 5)).ToArray()),

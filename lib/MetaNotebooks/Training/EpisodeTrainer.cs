@@ -47,6 +47,9 @@ public static class EpisodeTrainer
     /// <summary>The evaluation seed of the comparison tables: the same for every method.</summary>
     public const long EvaluationSeed = 20_161_205;
 
+    /// <summary>(query, class) pairs scored per evaluation chunk at most.</summary>
+    private const int MaxPairsPerChunk = 30_000;
+
     public static TrainingOutcome Train(IEpisodeLearner learner, ClassIndexedDataset train, EpisodeTrainingOptions options,
                                         string? checkpointPath, CancellationToken cancel = default, string? label = null)
     {
@@ -104,6 +107,9 @@ public static class EpisodeTrainer
         try
         {
             using var _ = no_grad();
+            // Pairwise scorers (relation networks) compare every query with every class: bound a chunk's pairs so that
+            // 20-way evaluation fits in memory (50 episodes of 20-way 15-query would be 300,000 feature-map pairs).
+            chunk = Math.Clamp(MaxPairsPerChunk / (ways * ways * queries), 1, chunk);
             using var embedded = embedOnce && classifier is IEmbeddingClassifier e ? EmbedAll(e, test) : null;
             using var sampler = EvaluationEpisodes(embedded ?? test, ways, shots, queries, seed);
             var progress = showProgress ? new ProgressBar($"eval {classifier.Name} {ways}-way {shots}-shot", episodes) : null;
