@@ -110,13 +110,14 @@ public sealed class MamlSine(MamlSineConfig config, string outputDirectory)
         return (model, outcome);
     }
 
-    /// <summary>The baseline's objective: plain regression of every point of every task with one shared network.</summary>
+    /// <summary>
+    /// The baseline's objective: plain regression with one shared network, on the K support points of every task (the
+    /// paper's code minimises the pre-update loss of each task's first K points, averaged over the meta-batch).
+    /// </summary>
     private static Tensor PretrainedLoss(Mlp model, TaskBatch batch)
     {
-        using var x = cat([batch.SupportInputs, batch.QueryInputs], 1);
-        using var y = cat([batch.SupportTargets, batch.QueryTargets], 1);
-        using var prediction = model.forward(x);
-        return nn.functional.mse_loss(prediction, y);
+        using var prediction = model.forward(batch.SupportInputs);
+        return nn.functional.mse_loss(prediction, batch.SupportTargets);
     }
 
     /// <summary>Query MSE of every held-out task after 0…EvalSteps SGD steps, for support size k: [steps + 1][tasks].</summary>
