@@ -63,7 +63,14 @@ public static class PaperReport
                 sb.AppendLine();
             }
             sb.AppendLine();
-            var budgets = ours.Select(o => $"{o.cell.Method}: {o.cell.Budget}").Distinct().ToList();
+            // One line per method and budget; a budget that holds for only some columns names them.
+            var budgets = ours.GroupBy(o => o.cell.Method).SelectMany(m =>
+            {
+                var distinct = m.Select(o => o.cell.Budget).Distinct().ToList();
+                return distinct.Select(b => distinct.Count == 1
+                    ? $"{m.Key}: {b}"
+                    : $"{m.Key} ({string.Join(", ", m.Where(o => o.cell.Budget == b).Select(o => o.cell.Column).Distinct())}): {b}");
+            }).ToList();
             if (budgets.Count > 0)
             {
                 sb.AppendLine("Our budget per row:").AppendLine();

@@ -106,7 +106,11 @@ public class MamlSineTests
                 Experiment = "maml-sine", Paper = "finn2017-maml", Command = "./mn reproduce maml-sine --iterations 10",
                 Finished = new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero), WallSeconds = 12.5, Threads = 1,
                 Machine = "test machine", Seed = 4, Config = new JsonObject { ["iterations"] = 10 },
-                Cells = [new ResultCell("sine-k5", "MAML", "10 steps", 0.4123, 0.0211, 600, "10 meta-iterations")],
+                Cells =
+                [
+                    new ResultCell("sine-k5", "MAML", "5 steps", 0.5, 0.03, 600, "10 meta-iterations"),
+                    new ResultCell("sine-k5", "MAML", "10 steps", 0.4123, 0.0211, 599, "10 meta-iterations; 1 of 600 test tasks diverged"),
+                ],
                 Details = new JsonObject { ["note"] = "x" },
             };
             var path = Path.Combine(dir, "results", "maml-sine.json");
@@ -120,7 +124,10 @@ public class MamlSineTests
             var repoPublished = Path.Combine(RepositoryRoot.Find(), "papers", "finn2017-maml", "published.json");
             File.Copy(repoPublished, Path.Combine(dir, "published.json"));
             var readme = PaperReport.Write(dir);
-            Assert.Contains("| MAML | 0.67 | – | – | 0.38 | – | – | 0.35 | 0.412 ± 0.021 | +0.062 |", readme);
+            Assert.Contains("| MAML | 0.67 | – | – | 0.38 | 0.50 ± 0.03 | +0.12 | 0.35 | 0.412 ± 0.021 | +0.062 |", readme);
+            // Budgets that differ between columns say which column each belongs to.
+            Assert.Contains("- MAML (5 steps): 10 meta-iterations\n", readme.ReplaceLineEndings("\n"));
+            Assert.Contains("- MAML (10 steps): 10 meta-iterations; 1 of 600 test tasks diverged\n", readme.ReplaceLineEndings("\n"));
             Assert.Contains("./mn reproduce maml-sine --iterations 10", readme);
 
             File.WriteAllText(path, "{ not json");
