@@ -22,7 +22,8 @@ public sealed class MamlOmniglotReproduction : IReproduction
           --eval-every N     test accuracy on 200 tasks every N iterations, for the curve (default 500)
           --eval-tasks N     test tasks of the final evaluation (default 600)
           --seed N           training seed (default 1)
-          --loop             one task after another instead of the grouped-convolution meta-batch (same gradients)
+          --batched          the whole meta-batch in one graph through grouped convolutions instead of one task after
+                             another (same gradients; about 2× slower on libtorch 1.13's CPU kernels, see papers/benchmarks)
         """;
 
     public int Run(Options options, ReproductionContext context)
@@ -40,7 +41,7 @@ public sealed class MamlOmniglotReproduction : IReproduction
             EvalEvery = options.Int("eval-every", defaults.EvalEvery),
             EvalTasks = options.Int("eval-tasks", defaults.EvalTasks),
             Seed = options.Int("seed", (int)defaults.Seed),
-            Batched = !options.Flag("loop"),
+            Batched = options.Flag("batched"),
             Hours = double.IsNaN(hours) ? null : hours,
         };
         var restart = options.Flag("restart");
