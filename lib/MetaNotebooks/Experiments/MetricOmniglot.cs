@@ -101,14 +101,25 @@ public sealed class MetricOmniglot(MetricOmniglotConfig config, Func<MetricTrain
                 ["loss_curve"] = new JsonArray(outcome.LossCurve.Select(v => (JsonNode)Math.Round(v, 5)).ToArray()),
                 ["per_episode_accuracy"] = evals,
             };
+            // Each trained model's cells are written as soon as they exist: a run stopped during a later model keeps them.
+            var pending = Config.Runs.SkipWhile(r => r != run).Skip(1).Select(r => r.Slug).ToList();
+            var partial = Result(command, clock, cells, details, pending);
+            partial.Save(ResultPath);
+            if (pending.Count == 0) return partial;
+            log.WriteLine($"{Config.Experiment}: wrote {ResultPath} with the cells of {run.Slug}; still to train: {string.Join(", ", pending)}.");
         }
-        var result = new ResultFile
+        return Result(command, clock, cells, details, []);
+    }
+
+    private ResultFile Result(string command, Stopwatch clock, List<ResultCell> cells, JsonObject details, IReadOnlyList<string> pending)
+    {
+        var d = (JsonObject)details.DeepClone();
+        if (pending.Count > 0) d["pending_models"] = new JsonArray(pending.Select(p => (JsonNode)p).ToArray());
+        return new ResultFile
         {
             Experiment = Config.Experiment, Paper = Config.PaperId, Command = command, Finished = DateTimeOffset.UtcNow,
             WallSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1), Threads = get_num_threads(), Machine = ResultFile.DescribeMachine(),
-            Seed = Config.Seed, Config = Config.ToJson(), Cells = cells, Details = details,
+            Seed = Config.Seed, Config = Config.ToJson(), Cells = [.. cells], Details = d,
         };
-        result.Save(ResultPath);
-        return result;
     }
 }

@@ -58,6 +58,30 @@ public class MetricTrainingTests(OmniglotFixture fixture, ITestOutputHelper outp
             if ((ways, shots) != (20, 1)) Assert.InRange(s.Mean, paper - 2, paper + 2);
         }
     }
+
+    [RequiresDataFact(Bg, Ev)]
+    public void AStoppedRunKeepsTheCellsOfTheModelsItFinished()
+    {
+        // Two models; the user stops the run (Ctrl-C) while the second one is being built: the first model's cells are
+        // already on disk, marked with the model still to train.
+        set_num_threads(2);
+        using var dir = new TempDirectory();
+        using var stop = new CancellationTokenSource();
+        var config = Prototypical.Config(5, 5, seed: 3, trainWays: 5) with { EvalEpisodes = 5 };
+        var built = 0;
+        var experiment = new MetricOmniglot(config, run =>
+        {
+            if (++built == 2) stop.Cancel();
+            return Prototypical.NewLearner(3);
+        }, dir.Path);
+        var result = experiment.Run(fixture.Omniglot, "test command", stop.Token, TextWriter.Null);
+        Assert.Null(result);
+        var saved = Results.ResultFile.Load(experiment.ResultPath);
+        Assert.Equal(["5-way 1-shot", "20-way 1-shot"], saved.Cells.Select(c => c.Column).ToArray());
+        Assert.All(saved.Cells, c => Assert.Equal(5, c.Count));
+        Assert.Equal("5shot", saved.Details!["pending_models"]![0]!.GetValue<string>());
+    }
+
 }
 
 /// <summary>A data-dependent theory: skipped, with the reason, when a file is absent.</summary>
