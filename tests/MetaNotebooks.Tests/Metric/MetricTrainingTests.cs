@@ -76,7 +76,7 @@ public class MetricTrainingTests(OmniglotFixture fixture, ITestOutputHelper outp
         }, dir.Path);
         var result = experiment.Run(fixture.Omniglot, "test command", stop.Token, TextWriter.Null);
         Assert.Null(result);
-        var saved = Results.ResultFile.Load(experiment.ResultPath);
+        var saved = global::MetaNotebooks.Results.ResultFile.Load(experiment.ResultPath);
         Assert.Equal(["5-way 1-shot", "20-way 1-shot"], saved.Cells.Select(c => c.Column).ToArray());
         Assert.All(saved.Cells, c => Assert.Equal(5, c.Count));
         Assert.Equal("5shot", saved.Details!["pending_models"]![0]!.GetValue<string>());
