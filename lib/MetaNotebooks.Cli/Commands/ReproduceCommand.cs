@@ -53,12 +53,15 @@ public sealed class ReproduceCommand : ICommand
         {
             var table = paper.Table(group.Key);
             lines.Add($"\n{table.Title} — {table.Metric}");
-            lines.Add($"{"method",-24}{"column",-16}{"published",12}{"ours",20}{"gap",10}");
+            // Columns as wide as their longest entry, so long method names ("Convolutional Siamese Net") stay apart.
+            var methodWidth = Math.Max("method".Length, group.Max(c => c.Method.Length)) + 2;
+            var columnWidth = Math.Max("column".Length, group.Max(c => c.Column.Length)) + 2;
+            lines.Add($"{"method".PadRight(methodWidth)}{"column".PadRight(columnWidth)}{"published",12}{"ours",20}{"gap",10}");
             foreach (var c in group)
             {
                 var row = table.Rows.FirstOrDefault(r => r.Method == c.Method);
                 var published = row?.Values.ElementAtOrDefault(table.Columns.ToList().IndexOf(c.Column));
-                lines.Add($"{c.Method,-24}{c.Column,-16}{(published?.ToString("0.00") ?? "–"),12}{$"{c.Mean:0.000} ± {c.Ci95:0.000}",20}{(published is { } p ? $"{c.Mean - p:+0.000;-0.000}" : "–"),10}");
+                lines.Add($"{c.Method.PadRight(methodWidth)}{c.Column.PadRight(columnWidth)}{(published?.ToString("0.00") ?? "–"),12}{$"{c.Mean:0.000} ± {c.Ci95:0.000}",20}{(published is { } p ? $"{c.Mean - p:+0.000;-0.000}" : "–"),10}");
             }
         }
         foreach (var budget in result.Cells.Select(c => c.Budget).Distinct()) lines.Add($"\nbudget: {budget}");
