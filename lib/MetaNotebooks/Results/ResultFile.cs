@@ -42,8 +42,12 @@ public sealed record ResultFile
     {
         try
         {
-            return JsonSerializer.Deserialize<ResultFile>(File.ReadAllText(path), Json)
-                   ?? throw new InvalidDataException($"{path}: empty result file");
+            var text = File.ReadAllText(path);
+            var file = JsonSerializer.Deserialize<ResultFile>(text, Json)
+                       ?? throw new InvalidDataException($"{path}: empty result file");
+            // Commit's initializer describes the code running now; a file that recorded none (run outside a git
+            // checkout) must not borrow it.
+            return JsonNode.Parse(text) is JsonObject o && !o.ContainsKey("commit") ? file with { Commit = null } : file;
         }
         catch (JsonException e)
         {

@@ -119,6 +119,12 @@ public class MamlSineTests
             Assert.Equal(original.Cells, loaded.Cells);
             Assert.Equal(original.Command, loaded.Command);
             Assert.Equal(original.WallSeconds, loaded.WallSeconds);
+            Assert.Equal(original.Commit, loaded.Commit);
+
+            // A run outside a git checkout records no commit; loading it must not report today's.
+            (original with { Commit = null }).Save(path);
+            Assert.Null(ResultFile.Load(path).Commit);
+            original.Save(path);
             Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(path)!, "*.tmp-*"));
 
             var repoPublished = Path.Combine(RepositoryRoot.Find(), "papers", "finn2017-maml", "published.json");
