@@ -79,6 +79,41 @@ public sealed class ClassIndexedDataset : IDisposable
         return (images.MoveToOuterDisposeScope(), labels.ToArray());
     }
 
+    /// <summary>
+    /// The given classes only (in that order), as a new dataset sharing this one's transform: e.g. the seen classes of a
+    /// zero-shot experiment. The images are copied.
+    /// </summary>
+    public ClassIndexedDataset Subset(IReadOnlyList<int> classes, string? name = null)
+    {
+        if (classes.Count == 0) throw new ArgumentException($"{Name}: a subset needs at least one class");
+        if (classes.Any(c => c < 0 || c >= ClassCount)) throw new ArgumentOutOfRangeException(nameof(classes), $"{Name} has classes 0…{ClassCount - 1}");
+        if (classes.Distinct().Count() != classes.Count) throw new ArgumentException($"{Name}: a subset lists a class twice");
+        return Select(classes.Select(c => (c, offsets[c], Count(c))).ToArray(), name ?? $"{Name} ({string.Join(", ", classes.Select(c => ClassNames[c]))})");
+    }
+
+    /// <summary>
+    /// Splits every class's images in two by position: the first ⌊fraction·count⌋ of each class (at least one), and the
+    /// rest (at least one). The same images always land on the same side, so a held-out set stays held out.
+    /// </summary>
+    public (ClassIndexedDataset First, ClassIndexedDataset Remainder) SplitEachClass(double fraction, string firstName, string restName)
+    {
+        if (!(fraction > 0 && fraction < 1)) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "the fraction must be in (0, 1)");
+        if (MinClassSize < 2) throw new InvalidOperationException($"{Name}: every class needs two images to be split; the smallest has {MinClassSize}");
+        var cut = Enumerable.Range(0, ClassCount).Select(c => Math.Clamp((int)(fraction * Count(c)), 1, Count(c) - 1)).ToArray();
+        var first = Select(Enumerable.Range(0, ClassCount).Select(c => (c, offsets[c], cut[c])).ToArray(), firstName);
+        var rest = Select(Enumerable.Range(0, ClassCount).Select(c => (c, offsets[c] + cut[c], Count(c) - cut[c])).ToArray(), restName);
+        return (first, rest);
+    }
+
+    /// <summary>A new dataset of the rows [start, start + count) of each listed class.</summary>
+    private ClassIndexedDataset Select((int Class, int Start, int Count)[] slices, string name)
+    {
+        using var scope = torch.NewDisposeScope();
+        var rows = slices.SelectMany(s => Enumerable.Range(s.Start, s.Count).Select(r => (long)r)).ToArray();
+        var images = Images.index_select(0, torch.tensor(rows));
+        return new ClassIndexedDataset(name, images, slices.Select(s => ClassNames[s.Class]).ToArray(), slices.Select(s => s.Count).ToArray(), Transform);
+    }
+
     public override string ToString() =>
         $"{Name}: {ClassCount:N0} classes, {ImageCount:N0} images [{string.Join(", ", ImageShape)}] {Images.dtype.TorchName()}";
 

