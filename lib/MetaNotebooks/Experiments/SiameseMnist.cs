@@ -14,14 +14,17 @@ public sealed record SiameseMnistConfig
 {
     /// <summary>The twin: 784 pixels → 128 → 128 → 64, ReLU between layers.</summary>
     public long[] Sizes { get; init; } = [784, 128, 128, 64];
-    public int Iterations { get; init; } = 6000;
+    public int Iterations { get; init; } = 20_000;
     /// <summary>Balanced pairs per optimiser step (half same, half different).</summary>
     public int PairsPerStep { get; init; } = 128;
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>L2 penalty λ·|w|² on every weight (Adam's weight_decay = 2λ is what is passed), as Koch et al. regularise each layer.</summary>
     public double WeightDecay { get; init; } = 0;
-    /// <summary>Dropout on the input pixels during training.</summary>
-    public double InputDropout { get; init; } = 0;
+    /// <summary>
+    /// Dropout on the input pixels during training. With 8,000 training digits the twin overfits (training loss → 0.002,
+    /// held-out pair accuracy 94.7% after 20,000 steps without it); ½ gave 95.9% (weight decay 1e-4 or 1e-3 did not help).
+    /// </summary>
+    public double InputDropout { get; init; } = 0.5;
     /// <summary>The first fraction of each digit's images is for training, the rest is held out.</summary>
     public double TrainFraction { get; init; } = 0.8;
     public long Seed { get; init; } = 1;
