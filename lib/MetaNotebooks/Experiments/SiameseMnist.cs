@@ -165,7 +165,7 @@ public sealed class SiameseMnist(SiameseMnistConfig config, string paperDirector
         log.WriteLine($"10-way 1-shot on held-out images: {oneShotSummary.Mean:0.00} ± {oneShotSummary.Ci95:0.00}% over {oneShot.Length:N0} episodes");
 
         var budget = $"{outcome.Iterations:N0}{(outcome.Iterations < Config.Iterations ? $" of {Config.Iterations:N0} planned" : "")} steps of " +
-                     $"{Config.PairsPerStep} balanced pairs ({outcome.Seconds:0} s on {get_num_threads()} thread(s)), Adam {Config.LearningRate:g3}{(Config.WeightDecay > 0 ? $" weight decay {Config.WeightDecay:g3}" : "")}; " +
+                     $"{Config.PairsPerStep} balanced pairs ({outcome.Seconds:0} s on {get_num_threads()} thread(s)), Adam {Config.LearningRate:g3}{(Config.WeightDecay > 0 ? $" weight decay {Config.WeightDecay:g3}" : "")}{(Config.InputDropout > 0 ? $", input dropout {Config.InputDropout:g3}" : "")}; " +
                      $"MLP {string.Join("→", Config.Sizes)}; {train.ImageCount:N0} training images, {heldOut.ImageCount:N0} held out";
         var cells = new List<ResultCell>
         {
