@@ -30,9 +30,10 @@ public static class MetricFigures
     /// <summary>
     /// Principal-component view of one episode: the 2-D projection (top two principal directions of the episode's
     /// embeddings) of support points (circles), queries (crosses) and the class centres (stars). `embed` maps images
-    /// [n, C, H, W] to [n, D]; centres are the class means of the support embeddings (ProtoNet's prototypes).
+    /// [n, C, H, W] to [n, D] (or any shape, flattened); centres are the class means of the support embeddings
+    /// (ProtoNet's prototypes; `centreName` names them in the legend).
     /// </summary>
-    public static Figure EpisodeEmbeddings(Func<Tensor, Tensor> embed, TaskBatch episode, int ways, string title)
+    public static Figure EpisodeEmbeddings(Func<Tensor, Tensor> embed, TaskBatch episode, int ways, string title, string centreName = "prototype")
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -56,7 +57,7 @@ public static class MetricFigures
             figure.Add(new Scatter(s.Select(i => p[2 * i]), s.Select(i => p[2 * i + 1])) { Name = $"class {k} support", Mode = ScatterMode.Markers, Color = color, MarkerSize = 10, LegendGroup = $"c{k}" });
             figure.Add(new Scatter(q.Select(i => p[2 * i]), q.Select(i => p[2 * i + 1])) { Name = $"class {k} queries", Mode = ScatterMode.Markers, Symbol = "x", Color = color, MarkerSize = 7, LegendGroup = $"c{k}", ShowLegend = false });
             var c = ns + nq + k;
-            figure.Add(new Scatter([p[2 * c]], [p[2 * c + 1]]) { Name = $"prototype {k}", Mode = ScatterMode.Markers, Symbol = "star", Color = color, MarkerSize = 18, MarkerLineColor = "black", MarkerLineWidth = 1, LegendGroup = $"c{k}", ShowLegend = false });
+            figure.Add(new Scatter([p[2 * c]], [p[2 * c + 1]]) { Name = $"{centreName} {k}", Mode = ScatterMode.Markers, Symbol = "star", Color = color, MarkerSize = 18, MarkerLineColor = "black", MarkerLineWidth = 1, LegendGroup = $"c{k}", ShowLegend = false });
         }
         figure.XAxis.Title = "PC 1";
         figure.YAxis.Title = "PC 2";
@@ -110,6 +111,60 @@ public static class MetricFigures
         }
         var figure = new Figure(title ?? (images.Count == 0 ? "no errors in these episodes" : "errors: query, the class chosen, the true class"));
         if (images.Count > 0) figure.Add(ImageGrid.FromTensor(stack(images, 0), columns: 3, labels: labels));
+        figure.Legend = Legend.Hidden;
+        return figure;
+    }
+
+    /// <summary>
+    /// What a few queries of one episode (task 0 of the batch) compare themselves with: a heat-map of their scores, one
+    /// row per query, under the images of its columns and of the queries, each labelled with its class. The columns are
+    /// the support examples for per-example scores [M, N·K] (matching networks' attention a(x̂, xᵢ)), or the classes for
+    /// per-class scores [M, N] (relation scores; the image shown is the class's first shot).
+    /// </summary>
+    public static Figure QueryScores(TaskBatch episode, Tensor scores, int ways, IReadOnlyList<int> queries, string title, string scoreName = "score")
+    {
+        using var scope = NewDisposeScope();
+        var s2 = scores.dim() == 3 ? scores[0] : scores;
+        var (m, nk) = (episode.QueryInputs.size(1), episode.SupportInputs.size(1));
+        if (s2.dim() != 2 || s2.size(0) != m || (s2.size(1) != nk && s2.size(1) != ways) || nk % ways != 0)
+            throw new ArgumentException($"need the scores of the episode's {m} queries against its {nk} support examples or {ways} classes, [{m}, {nk}] or [{m}, {ways}] " +
+                                        $"(or the same with a leading task dimension); got [{string.Join(", ", scores.shape)}]");
+        if (queries.Count == 0 || queries.Any(q => q < 0 || q >= m))
+            throw new ArgumentException($"queries must be a non-empty list of indices in 0…{m - 1}; got [{string.Join(", ", queries)}]", nameof(queries));
+        var perExample = s2.size(1) == nk;
+        var shots = (int)nk / ways;
+        var ys = episode.SupportTargets[0].ToArray<long>();
+        var yq = episode.QueryTargets[0].ToArray<long>();
+        var columns = perExample ? Enumerable.Range(0, (int)nk).ToArray() : Enumerable.Range(0, ways).Select(k => Array.FindIndex(ys, y => y == k)).ToArray();
+        if (columns.Any(i => i < 0)) throw new ArgumentException("every class needs a support example in the episode", nameof(episode));
+        var columnLabels = perExample ? columns.Select(i => $"s{i}: class {ys[i]}").ToArray() : columns.Select(i => $"class {ys[i]}").ToArray();
+        var rowLabels = queries.Select(q => $"q{q}: class {yq[q]}").ToArray();
+
+        // The images: the columns on the first row, the queries on the next, blank tiles (zeros, the background) between.
+        var width = Math.Max(columns.Length, queries.Count);
+        var blank = zeros_like(episode.SupportInputs[0][0]);
+        var tiles = new List<Tensor>();
+        var labels = new List<string>();
+        void Row(IReadOnlyList<Tensor> images, IReadOnlyList<string> names)
+        {
+            for (var i = 0; i < width; i++)
+            {
+                tiles.Add(i < images.Count ? images[i] : blank);
+                labels.Add(i < images.Count ? names[i] : "");
+            }
+        }
+        Row(columns.Select(i => episode.SupportInputs[0][i]).ToArray(), columnLabels);
+        Row(queries.Select(q => episode.QueryInputs[0][q]).ToArray(), rowLabels);
+
+        var values = s2.detach().index_select(0, tensor(queries.Select(q => (long)q).ToArray())).to(ScalarType.Float64).ToArray<double>();
+        var z = new double[queries.Count, columns.Length];
+        for (var r = 0; r < queries.Count; r++)
+            for (var c = 0; c < columns.Length; c++) z[r, c] = values[r * columns.Length + c];
+
+        var figure = Figure.Subplots(2, 1, titles: [perExample ? "support examples (columns) and queries (rows)" : "classes (columns) and queries (rows)", scoreName], title: title);
+        figure.Add(ImageGrid.FromTensor(stack(tiles, 0), columns: width, labels: labels), 1, 1);
+        figure.Add(new Heatmap(z) { ColumnLabels = columnLabels, RowLabels = rowLabels, ValueFormat = ".2f", ColorScale = "Blues", ShowScale = false, Name = scoreName }, 2, 1);
+        figure.Y(2, 1).Reversed = true;
         figure.Legend = Legend.Hidden;
         return figure;
     }

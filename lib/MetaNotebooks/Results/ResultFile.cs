@@ -55,6 +55,9 @@ public sealed record ResultFile
         }
     }
 
+    /// <summary>The result at path, or null when there is none (a reproduction not yet run); a damaged file still throws.</summary>
+    public static ResultFile? TryLoad(string path) => File.Exists(path) ? Load(path) : null;
+
     public static string? DescribeCommit()
     {
         try

@@ -110,19 +110,47 @@ public sealed class MatchingNetwork : nn.Module, IEpisodeLearner, IEmbeddingClas
     public Tensor Probabilities(TaskBatch batch, int ways)
     {
         using var scope = NewDisposeScope();
-        var nk = batch.SupportInputs.size(1);
-        var z = Encoder.Embed(cat([batch.SupportInputs, batch.QueryInputs], 1));
-        return Probabilities(z.narrow(1, 0, nk), batch.SupportTargets, z.narrow(1, nk, z.size(1) - nk), ways).MoveToOuterDisposeScope();
+        var (gPrime, fPrime) = EncoderOutputs(batch);
+        return Probabilities(gPrime, batch.SupportTargets, fPrime, ways).MoveToOuterDisposeScope();
     }
 
     /// <summary>ŷ from encoder outputs g′ [T, NK, D] (support) and f′ [T, M, D] (queries).</summary>
     public Tensor Probabilities(Tensor gPrime, Tensor supportLabels, Tensor fPrime, int ways)
     {
         using var scope = NewDisposeScope();
+        return AttentionWeights(gPrime, fPrime).bmm(EpisodeMetrics.OneHot(supportLabels, ways)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The attention a(x̂, xᵢ) of every query over every support example of the batch's episodes, [T, M, NK], rows
+    /// summing to 1: what the classifier reads the labels with (after the full-context embeddings, if any).
+    /// </summary>
+    public Tensor AttentionWeights(TaskBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var (gPrime, fPrime) = EncoderOutputs(batch);
+        return AttentionWeights(gPrime, fPrime).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>a(x̂, xᵢ) from encoder outputs g′ [T, NK, D] (support) and f′ [T, M, D] (queries): [T, M, NK].</summary>
+    public Tensor AttentionWeights(Tensor gPrime, Tensor fPrime)
+    {
+        if (gPrime.dim() != 3 || fPrime.dim() != 3 || gPrime.size(0) != fPrime.size(0) || gPrime.size(2) != fPrime.size(2) || (FullContext && gPrime.size(2) != dim))
+            throw new ArgumentException($"need support embeddings [T, NK, D] and query embeddings [T, M, D]{(FullContext ? $" with D = {dim}" : "")}; " +
+                                        $"got [{string.Join(", ", gPrime.shape)}] and [{string.Join(", ", fPrime.shape)}]");
+        using var scope = NewDisposeScope();
         var g = SupportEmbedding(gPrime);
         var (f, _) = QueryEmbedding(fPrime, g);
-        var a = Attention(f, g);
-        return a.bmm(EpisodeMetrics.OneHot(supportLabels, ways)).MoveToOuterDisposeScope();
+        return Attention(f, g).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>g′(xᵢ) [T, NK, D] and f′(x̂) [T, M, D]: support and queries through the encoder in one batch (batch norm sees both).</summary>
+    private (Tensor Support, Tensor Query) EncoderOutputs(TaskBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var nk = batch.SupportInputs.size(1);
+        var z = Encoder.Embed(cat([batch.SupportInputs, batch.QueryInputs], 1));
+        return (z.narrow(1, 0, nk).MoveToOuterDisposeScope(), z.narrow(1, nk, z.size(1) - nk).MoveToOuterDisposeScope());
     }
 
     public Tensor EmbedImages(Tensor images)

@@ -45,12 +45,35 @@ public sealed class RelationNetwork : nn.Module, IEpisodeLearner, IEmbeddingClas
         // Class feature map: the sum of its support maps (onehotᵀ · maps).
         var y = EpisodeMetrics.OneHot(supportLabels, ways);                                   // [T, NK, N]
         var classes = y.transpose(1, 2).bmm(support.flatten(2)).view([t, ways, .. mapShape]); // [T, N, C, h, w]
-        var c = classes.unsqueeze(1).expand([t, m, ways, .. mapShape]);
-        var q = query.unsqueeze(2).expand([t, m, ways, .. mapShape]);
-        var pairs = cat([c, q], 3).reshape([t * m * ways, 2 * mapShape[0], mapShape[1], mapShape[2]]);
-        var h = RelationConvs.forward(pairs);
+        return Relate(Concatenate(classes, query)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// C(f_φ(xᵢ), f_φ(xⱼ)): every (query j, class i) pair of feature maps concatenated along the channels, class first.
+    /// Class maps [T, N, C, h, w] and query maps [T, M, C, h, w] → [T, M, N, 2C, h, w].
+    /// </summary>
+    public static Tensor Concatenate(Tensor classMaps, Tensor queryMaps)
+    {
+        if (classMaps.dim() != 5 || queryMaps.dim() != 5 || classMaps.size(0) != queryMaps.size(0) || !classMaps.shape[2..].SequenceEqual(queryMaps.shape[2..]))
+            throw new ArgumentException($"need class maps [T, N, C, h, w] and query maps [T, M, C, h, w] with the same T, C, h, w; " +
+                                        $"got [{string.Join(", ", classMaps.shape)}] and [{string.Join(", ", queryMaps.shape)}]");
+        using var scope = NewDisposeScope();
+        var (t, n, m) = (classMaps.size(0), classMaps.size(1), queryMaps.size(1));
+        var mapShape = classMaps.shape[2..];
+        var c = classMaps.unsqueeze(1).expand([t, m, n, .. mapShape]);
+        var q = queryMaps.unsqueeze(2).expand([t, m, n, .. mapShape]);
+        return cat([c, q], 3).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>g_ϕ, the relation module: concatenated pairs [..., 2C, h, w] → relation scores in [0, 1], [...].</summary>
+    public Tensor Relate(Tensor pairs)
+    {
+        if (pairs.dim() < 4) throw new ArgumentException($"need pairs [..., 2C, h, w]; got [{string.Join(", ", pairs.shape)}]");
+        using var scope = NewDisposeScope();
+        var batchShape = pairs.shape[..^3];
+        var h = RelationConvs.forward(pairs.reshape([-1, .. pairs.shape[^3..]]));
         var r = Output.forward(Hidden.forward(h).relu()).sigmoid();
-        return r.view(t, m, ways).MoveToOuterDisposeScope();
+        return r.view(batchShape).MoveToOuterDisposeScope();
     }
 
     public Tensor Scores(TaskBatch batch, int ways)
