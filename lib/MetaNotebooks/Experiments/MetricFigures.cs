@@ -20,7 +20,9 @@ public static class MetricFigures
             if (node?["loss_curve"] is not System.Text.Json.Nodes.JsonArray curve) continue;
             var every = node["loss_curve_every"]?.GetValue<int>() ?? 1;
             var y = curve.Select(v => v!.GetValue<double>()).ToArray();
-            figure.Add(new Scatter(Enumerable.Range(1, y.Length).Select(k => (double)Math.Min(k * every, node["iterations"]!.GetValue<int>())), y) { Name = slug, Color = Palette.Get(i++) });
+            // A short run has a few points (one per loss_curve_every episodes): markers keep a one-point curve visible.
+            figure.Add(new Scatter(Enumerable.Range(1, y.Length).Select(k => (double)Math.Min(k * every, node["iterations"]!.GetValue<int>())), y)
+                { Name = slug, Color = Palette.Get(i++), Mode = y.Length < 20 ? ScatterMode.LinesMarkers : ScatterMode.Lines });
         }
         figure.XAxis.Title = "training episode";
         figure.YAxis.Title = "loss";
@@ -107,10 +109,11 @@ public static class MetricFigures
             images.Add(batch.QueryInputs[task][q]);
             images.Add(batch.SupportInputs[task][(int)pred[i] * shots]);
             images.Add(batch.SupportInputs[task][(int)truth[i] * shots]);
-            labels.AddRange(["query", $"chosen: class {pred[i]}", $"true: class {truth[i]}"]);
+            labels.AddRange(["query", $"chosen: {pred[i]}", $"true: {truth[i]}"]);
         }
-        var figure = new Figure(title ?? (images.Count == 0 ? "no errors in these episodes" : "errors: query, the class chosen, the true class"));
-        if (images.Count > 0) figure.Add(ImageGrid.FromTensor(stack(images, 0), columns: 3, labels: labels));
+        var figure = new Figure(title ?? (images.Count == 0 ? "no errors in these episodes" : "errors: query, the class chosen, the true class (support images)"));
+        // Two errors per row once there are more than one: larger images, captions that do not overlap.
+        if (images.Count > 0) figure.Add(ImageGrid.FromTensor(stack(images, 0), columns: images.Count > 3 ? 6 : 3, labels: labels));
         figure.Legend = Legend.Hidden;
         return figure;
     }
@@ -163,8 +166,9 @@ public static class MetricFigures
 
         var figure = Figure.Subplots(2, 1, titles: [perExample ? "support examples (columns) and queries (rows)" : "classes (columns) and queries (rows)", scoreName], title: title);
         figure.Add(ImageGrid.FromTensor(stack(tiles, 0), columns: width, labels: labels), 1, 1);
-        figure.Add(new Heatmap(z) { ColumnLabels = columnLabels, RowLabels = rowLabels, ValueFormat = ".2f", ColorScale = "Blues", ShowScale = false, Name = scoreName }, 2, 1);
+        figure.Add(new Heatmap(z) { ColumnLabels = columnLabels, RowLabels = rowLabels, ValueFormat = ".2f", ColorScale = "Blues", ReverseScale = true, ShowScale = false, Name = scoreName }, 2, 1);
         figure.Y(2, 1).Reversed = true;
+        figure.Y(2, 1).AutoMargin = true;
         figure.Legend = Legend.Hidden;
         return figure;
     }

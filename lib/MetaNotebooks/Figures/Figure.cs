@@ -35,6 +35,8 @@ public sealed class Axis
     public bool EqualAspect { get; set; }
     /// <summary>A d3 format for tick labels, e.g. ".0%" or ".2f".</summary>
     public string? TickFormat { get; set; }
+    /// <summary>Grow the figure's margin to fit long tick labels (category names) instead of clipping them.</summary>
+    public bool AutoMargin { get; set; }
 
     internal string Anchor = "x";
     internal string? Matches;
@@ -67,6 +69,7 @@ public sealed class Axis
         if (!ShowTickLabels) w.Bool("showticklabels", false);
         if (!Visible) w.Bool("visible", false);
         w.String("tickformat", TickFormat);
+        if (AutoMargin) w.Bool("automargin", true);
         w.String("matches", Matches);
         if (EqualAspect && ScaleAnchor is not null)
         {

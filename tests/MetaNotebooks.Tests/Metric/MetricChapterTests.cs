@@ -150,6 +150,9 @@ public class MetricChapterTests
         Assert.Equal(perExample[0][5][3].item<float>(), heat["z"]![1]![3]!.GetValue<double>(), tolerance: 1e-4);
         Assert.Equal(["q0: class 0", "q5: class 2"], heat["y"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Equal("s2: class 1", heat["x"]![2]!.GetValue<string>());
+        // Matrix order (first query on top), and room for the row labels.
+        Assert.Equal("reversed", json["layout"]!["yaxis2"]!["autorange"]!.GetValue<string>());
+        Assert.True(json["layout"]!["yaxis2"]!["automargin"]!.GetValue<bool>());
 
         var perClass = MetricFigures.QueryScores(batch, rand(6, 3), 3, [1, 2, 3], "relation scores").ToJson();
         Assert.Contains("\"class 2\"", perClass);
