@@ -2,6 +2,7 @@ using MetaNotebooks.Algorithms.Metric;
 using MetaNotebooks.Figures;
 using MetaNotebooks.Results;
 using MetaNotebooks.Tasks;
+using MetaNotebooks.Training;
 using MetaNotebooks.Torch;
 using static MetaNotebooks.Torch.torch;
 
@@ -24,6 +25,17 @@ public static class MetricFigures
             figure.Add(new Scatter(Enumerable.Range(1, y.Length).Select(k => (double)Math.Min(k * every, node["iterations"]!.GetValue<int>())), y)
                 { Name = slug, Color = Palette.Get(i++), Mode = y.Length < 20 ? ScatterMode.LinesMarkers : ScatterMode.Lines });
         }
+        figure.XAxis.Title = "training episode";
+        figure.YAxis.Title = "loss";
+        return figure;
+    }
+
+    /// <summary>The loss curve of one training run (one point per outcome.CurveEvery episodes, each the mean over its window).</summary>
+    public static Figure LossCurve(TrainingOutcome outcome, string title, string lossName = "loss")
+    {
+        var figure = new Figure(title);
+        var x = outcome.LossCurve.Select((_, i) => (double)Math.Min((i + 1) * outcome.CurveEvery, outcome.Iterations));
+        figure.Add(new Scatter(x, outcome.LossCurve) { Name = lossName, Color = Palette.Get(0), Mode = outcome.LossCurve.Count < 20 ? ScatterMode.LinesMarkers : ScatterMode.Lines });
         figure.XAxis.Title = "training episode";
         figure.YAxis.Title = "loss";
         return figure;

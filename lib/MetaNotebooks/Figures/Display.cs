@@ -39,6 +39,10 @@ public sealed class Display
         return Table(props.Select(p => p.Name).ToArray(), records.Select(r => props.Select(p => p.GetValue(r))), caption);
     }
 
+    /// <summary>The shape of each named tensor, one row each: how a chapter shows what flows through an equation.</summary>
+    public static Display Shapes(IEnumerable<(string Name, Tensor Tensor)> tensors, string? caption = null) =>
+        Table(["quantity", "shape"], tensors.Select(t => new object?[] { t.Name, $"[{string.Join(", ", t.Tensor.shape)}]" }), caption);
+
     /// <summary>A 0-, 1- or 2-D tensor as a table with its indices; large ones show their first and last rows and columns.</summary>
     public static Display Tensor(Tensor tensor, int decimals = 4, string? caption = null, int maxRows = 20, int maxColumns = 12)
     {

@@ -162,6 +162,26 @@ public class MetricChapterTests
     }
 
     [Fact]
+    public void LossCurvePlacesEachWindowAtItsLastEpisode()
+    {
+        var outcome = new MetaNotebooks.Training.TrainingOutcome(Iterations: 23, Completed: true, LossCurve: [1.5, 1.2, 0.9], CurveEvery: 10, Seconds: 1);
+        var trace = JsonNode.Parse(MetricFigures.LossCurve(outcome, "short run", "MSE").ToJson())!["data"]![0]!;
+        Assert.Equal([10.0, 20.0, 23.0], trace["x"]!.AsArray().Select(v => v!.GetValue<double>()));
+        Assert.Equal([1.5, 1.2, 0.9], trace["y"]!.AsArray().Select(v => v!.GetValue<double>()));
+        Assert.Equal("MSE", trace["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void ShapesTableListsEachTensorsShape()
+    {
+        using var scope = NewDisposeScope();
+        var table = MetaNotebooks.Figures.Display.Shapes([("g(xᵢ)", zeros(1, 5, 64)), ("scalar", tensor(2.0f))], "shapes");
+        Assert.Matches(@"g\(xᵢ\)\s+\[1, 5, 64\]", table.Text);
+        Assert.Matches(@"scalar\s+\[\]", table.Text);
+        Assert.Contains("<caption>shapes</caption>", table.Html);
+    }
+
+    [Fact]
     public void AnAbsentResultIsNullAndADamagedOneStillThrows()
     {
         var dir = Directory.CreateTempSubdirectory("mn-tryload-").FullName;
