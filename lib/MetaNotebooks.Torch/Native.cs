@@ -134,5 +134,7 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial IntPtr mn_one_hot(IntPtr x, long numClasses, out IntPtr result);
     [LibraryImport(Lib)] internal static partial IntPtr mn_interpolate(IntPtr x, int mode, long h, long w, double sh, double sw, int alignCorners, out IntPtr result);
     [LibraryImport(Lib)] internal static partial IntPtr mn_pad(IntPtr x, long* pads, int n, int mode, double value, out IntPtr result);
+    [LibraryImport(Lib)] internal static partial IntPtr mn_affine_grid(IntPtr theta, long* size, int n, int alignCorners, out IntPtr result);
+    [LibraryImport(Lib)] internal static partial IntPtr mn_grid_sample(IntPtr x, IntPtr grid, int mode, int padding, int alignCorners, out IntPtr result);
     [LibraryImport(Lib)] internal static partial IntPtr mn_rnn_cell(int op, IntPtr x, IntPtr h, IntPtr c, IntPtr wIh, IntPtr wHh, IntPtr bIh, IntPtr bHh, out IntPtr hOut, out IntPtr cOut);
 }

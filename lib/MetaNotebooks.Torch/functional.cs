@@ -143,6 +143,23 @@ public static partial class torch
                 fixed (long* p = pad) return R(Native.mn_pad(x.Handle, p, pad.Length, (int)mode, value, out var r), r, "pad", x);
             }
 
+            public enum GridSampleMode { Bilinear = 0, Nearest = 1, Bicubic = 2 }
+            public enum GridSamplePaddingMode { Zeros = 0, Border = 1, Reflection = 2 }
+
+            /// <summary>
+            /// The sampling grid of a batch of affine maps, as F.affine_grid: theta [N, 2, 3] and size [N, C, H, W] give
+            /// [N, H, W, 2] (x, y) in normalised coordinates ([-1, 1] spans the image); 3-D: theta [N, 3, 4], size [N, C, D, H, W].
+            /// </summary>
+            public static unsafe Tensor affine_grid(Tensor theta, long[] size, bool alignCorners = false)
+            {
+                fixed (long* s = size) return R(Native.mn_affine_grid(theta.Handle, s, size.Length, alignCorners ? 1 : 0, out var r), r, "affine_grid", theta);
+            }
+
+            /// <summary>Samples input [N, C, H, W] at grid [N, H', W', 2] (normalised x, y), as F.grid_sample → [N, C, H', W'].</summary>
+            public static Tensor grid_sample(Tensor input, Tensor grid, GridSampleMode mode = GridSampleMode.Bilinear,
+                                             GridSamplePaddingMode paddingMode = GridSamplePaddingMode.Zeros, bool alignCorners = false) =>
+                R(Native.mn_grid_sample(input.Handle, grid.Handle, (int)mode, (int)paddingMode, alignCorners ? 1 : 0, out var r), r, "grid_sample", input, grid);
+
             /// <summary>One LSTM step: (h', c') from input [B, I] and state (h, c) [B, H]; w_ih [4H, I], w_hh [4H, H].</summary>
             public static (Tensor h, Tensor c) lstm_cell(Tensor input, (Tensor h, Tensor c) state, Tensor wIh, Tensor wHh, Tensor? bIh = null, Tensor? bHh = null)
             {

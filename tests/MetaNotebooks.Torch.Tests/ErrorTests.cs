@@ -82,6 +82,10 @@ public class ErrorTests
         Fails(() => zeros(2).item<double>(), "item", "2 elements");
         Fails(() => randint(5, 2, [3]), "randint", "random_ expects 'from' to be less than 'to'");
         Fails(() => F.interpolate(zeros(1, 2), 2, 2), "interpolate", "4-D");
+        Fails(() => F.affine_grid(zeros(1, 3, 3), [1, 1, 4, 4]), "affine_grid", "Expected a batch of 2D affine matrices of shape Nx2x3");
+        Fails(() => F.affine_grid(zeros(2, 2, 3), [1, 1, 4, 4]), "affine_grid", "batch of 1");
+        Fails(() => F.affine_grid(zeros(1, 2, 3), [1, 4, 4]), "affine_grid", "only supports 4D and 5D sizes");
+        Fails(() => F.grid_sample(zeros(2, 1, 4, 4), zeros(1, 4, 4, 2)), "grid_sample", "same batch size");
         Fails(() => einsum("ij,jk->ik", zeros(2, 3)), "einsum", "operands");
         Fails(() => tensor(new float[] { 1, 2, 3 }, [2, 2]), "tensor", "holds 4 elements but 3 were given");
     }

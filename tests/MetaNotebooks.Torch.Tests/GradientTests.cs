@@ -474,6 +474,22 @@ public class GradientTests
         ["pad replicate"] = new(In(g => N(g, 1, 2, 3, 3)), x => F.pad(x[0], [2, 1, 1, 0], F.PaddingMode.Replicate)),
         ["pad circular"] = new(In(g => N(g, 1, 2, 3, 3)), x => F.pad(x[0], [1, 2, 2, 0], F.PaddingMode.Circular)),
         ["pad reflect 1-D"] = new(In(g => N(g, 1, 2, 4)), x => F.pad(x[0], [2, 1], F.PaddingMode.Reflect)),
+        ["affine_grid"] = new(In(g => N(g, 2, 2, 3)), x => F.affine_grid(x[0], [2, 1, 3, 4])),
+        ["affine_grid align_corners"] = new(In(g => N(g, 1, 2, 3)), x => F.affine_grid(x[0], [1, 3, 2, 2], alignCorners: true)),
+        ["affine_grid 3-D"] = new(In(g => N(g, 1, 3, 4)), x => F.affine_grid(x[0], [1, 1, 2, 2, 3])),
+        // grid_sample: libtorch has no derivative of grid_sampler_2d_backward, so first order only. Grid points in (−0.9, 0.9).
+        ["grid_sample bilinear"] = new(In(g => N(g, 2, 2, 3, 4), g => rand([2, 3, 2, 2], g, F64) * 1.8 - 0.9), x => F.grid_sample(x[0], x[1]), SecondOrder: false),
+        ["grid_sample bilinear border align_corners"] = new(In(g => N(g, 1, 1, 4, 3), g => rand([1, 2, 5, 2], g, F64) * 2.4 - 1.2),
+            x => F.grid_sample(x[0], x[1], paddingMode: F.GridSamplePaddingMode.Border, alignCorners: true), SecondOrder: false),
+        ["grid_sample bicubic reflection"] = new(In(g => N(g, 1, 2, 4, 4), g => rand([1, 3, 3, 2], g, F64) * 2.4 - 1.2),
+            x => F.grid_sample(x[0], x[1], F.GridSampleMode.Bicubic, F.GridSamplePaddingMode.Reflection), SecondOrder: false),
+        ["grid_sample nearest (input only)"] = new(In(g => N(g, 1, 2, 3, 3)), x =>
+        {
+            using var grid = tensor(new[] { -0.8, -0.7, 0.1, 0.2, 0.6, -0.3, 0.7, 0.9 }, [1, 2, 2, 2]);
+            return F.grid_sample(x[0], grid, F.GridSampleMode.Nearest);
+        }, SecondOrder: false),
+        ["affine_grid then grid_sample (theta and image)"] = new(In(g => N(g, 2, 1, 5, 5), g => N(g, 2, 2, 3) * 0.3 + eye(2, 3, F64)),
+            x => F.grid_sample(x[0], F.affine_grid(x[1], [2, 1, 4, 4])), SecondOrder: false),
         ["lstm_cell"] = new(In(g => N(g, 2, 3), g => N(g, 2, 4), g => N(g, 2, 4), g => N(g, 16, 3), g => N(g, 16, 4), g => N(g, 16), g => N(g, 16)), x =>
         {
             var (h, c) = F.lstm_cell(x[0], (x[1], x[2]), x[3], x[4], x[5], x[6]);

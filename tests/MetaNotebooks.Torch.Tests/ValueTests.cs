@@ -549,6 +549,31 @@ public class ValueTests
     }
 
     [Fact]
+    public void AffineGridAndGridSample()
+    {
+        using var scope = NewDisposeScope();
+        var identity = tensor(new[] { 1.0, 0, 0, 0, 1, 0 }, [1, 2, 3]);
+        // Pixel centres in normalised (x, y): (2i + 1)/W − 1 without align_corners, −1 … 1 with it.
+        AssertTensor(F.affine_grid(identity, [1, 1, 2, 2]), [1, 2, 2, 2], D(-0.5, -0.5, 0.5, -0.5, -0.5, 0.5, 0.5, 0.5));
+        AssertTensor(F.affine_grid(identity, [1, 1, 1, 3], alignCorners: true), [1, 1, 3, 2], D(-1, 0, 0, 0, 1, 0));
+        // The identity grid samples every pixel at its centre: the image comes back unchanged.
+        var image = arange(0, 12, 1, ScalarType.Float64).view(1, 1, 3, 4);
+        AssertTensor(F.grid_sample(image, F.affine_grid(identity, [1, 1, 3, 4])), [1, 1, 3, 4], image.ToArray<double>());
+        // x + 0.5 in normalised units is one pixel of a 4-wide image: output j reads input j + 1; zeros (or the border) beyond.
+        var shift = tensor(new[] { 1.0, 0, 0.5, 0, 1, 0 }, [1, 2, 3]);
+        var row = tensor(new[] { 1.0, 2, 3, 4 }, [1, 1, 1, 4]);
+        AssertTensor(F.grid_sample(row, F.affine_grid(shift, [1, 1, 1, 4])), [1, 1, 1, 4], D(2, 3, 4, 0));
+        AssertTensor(F.grid_sample(row, F.affine_grid(shift, [1, 1, 1, 4]), paddingMode: F.GridSamplePaddingMode.Border), [1, 1, 1, 4], D(2, 3, 4, 4));
+        // Half a pixel: bilinear averages neighbours; nearest rounds half to even (libtorch's nearbyint).
+        var half = tensor(new[] { 1.0, 0, 0.25, 0, 1, 0 }, [1, 2, 3]);
+        AssertTensor(F.grid_sample(row, F.affine_grid(half, [1, 1, 1, 4])), [1, 1, 1, 4], D(1.5, 2.5, 3.5, 2));
+        AssertTensor(F.grid_sample(row, F.affine_grid(half, [1, 1, 1, 4]), F.GridSampleMode.Nearest), [1, 1, 1, 4], D(1, 3, 3, 0));
+        // A batch of maps: each image its own.
+        var two = cat([identity, shift], 0);
+        AssertTensor(F.grid_sample(cat([row, row], 0), F.affine_grid(two, [2, 1, 1, 4])), [2, 1, 1, 4], D(1, 2, 3, 4, 2, 3, 4, 0));
+    }
+
+    [Fact]
     public void LinearAndRecurrentCells()
     {
         using var scope = NewDisposeScope();

@@ -181,6 +181,32 @@ MN_API const char* mn_pad(Handle x, const int64_t* pads, int n, int mode, double
   MN_END
 }
 
+// F.affine_grid: the sampling grid [N, H, W, 2] (or [N, D, H, W, 3]) of the affine maps theta [N, 2, 3] ([N, 3, 4]) for an
+// output of `size` [N, C, H, W] ([N, C, D, H, W]); with F.affine_grid's argument checks, which the aten op lacks.
+MN_API const char* mn_affine_grid(Handle theta, const int64_t* size, int n, int align_corners, Handle* out) {
+  MN_TRY
+  TORCH_CHECK(theta->is_floating_point(), "Expected theta to have floating point type, but got ", theta->scalar_type());
+  TORCH_CHECK(n == 4 || n == 5, "affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, respectively. Got size of length ", n, ".");
+  int64_t rows = n - 2;
+  TORCH_CHECK(theta->dim() == 3 && theta->size(1) == rows && theta->size(2) == rows + 1,
+              "Expected a batch of ", rows, "D affine matrices of shape Nx", rows, "x", rows + 1, " for size ", mn::ints(size, n),
+              ". Got ", theta->sizes(), ".");
+  TORCH_CHECK(theta->size(0) == size[0], "theta holds ", theta->size(0), " affine matrices but size asks for a batch of ", size[0]);
+  for (int i = 2; i < n; i++) TORCH_CHECK(size[i] > 0, "Expected non-zero, positive output size. Got ", mn::ints(size, n));
+  *out = mn::box(at::affine_grid_generator(*theta, mn::ints(size, n), align_corners != 0));
+  MN_END
+}
+
+// F.grid_sample. mode: 0 bilinear, 1 nearest, 2 bicubic; padding: 0 zeros, 1 border, 2 reflection (aten's codes).
+MN_API const char* mn_grid_sample(Handle x, Handle grid, int mode, int padding, int align_corners, Handle* out) {
+  MN_TRY
+  TORCH_CHECK(mode >= 0 && mode <= 2, "unknown grid_sample mode ", mode);
+  TORCH_CHECK(padding >= 0 && padding <= 2, "unknown grid_sample padding mode ", padding);
+  TORCH_CHECK(mode != 2 || x->dim() == 4, "bicubic grid_sample only supports 4-D input");
+  *out = mn::box(at::grid_sampler(*x, *grid, mode, padding, align_corners != 0));
+  MN_END
+}
+
 // op 0 lstm_cell → (h', c'), 1 gru_cell → h'
 MN_API const char* mn_rnn_cell(int op, Handle x, Handle h, Handle c, Handle w_ih, Handle w_hh, Handle b_ih, Handle b_hh,
                                Handle* h_out, Handle* c_out) {
