@@ -226,6 +226,19 @@ public class OptimTests
     }
 
     [Fact]
+    public void SgdMomentumCanChangeBetweenSteps()
+    {
+        using var scope = NewDisposeScope();
+        var w = tensor(new[] { 1.0 }, requires_grad: true);
+        using var opt = new optim.SGD([w], lr: 0.1, momentum: 0.5);
+        Step(opt, w); // buf = 1, w = 0.9
+        opt.Momentum = 0.9;
+        Assert.Equal(0.9, opt.Momentum);
+        Step(opt, w); // buf = 0.9·1 + 0.9 = 1.8, w = 0.9 − 0.18
+        AssertTensor(w, D(0.72), 1e-12);
+    }
+
+    [Fact]
     public void SgdNesterovAndPlain()
     {
         using var scope = NewDisposeScope();

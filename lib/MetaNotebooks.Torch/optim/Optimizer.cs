@@ -54,20 +54,24 @@ public static partial class torch
         /// <summary>Stochastic gradient descent with momentum, dampening, Nesterov and weight decay, as torch.optim.SGD.</summary>
         public sealed class SGD : Optimizer
         {
-            private readonly double momentum, dampening, weightDecay;
+            private readonly double dampening, weightDecay;
             private readonly bool nesterov;
             private readonly Tensor?[] buffers;
+
+            /// <summary>Momentum; schedules may change it between steps (as param_groups[…]['momentum'] in PyTorch).</summary>
+            public double Momentum { get; set; }
 
             public SGD(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0, double weight_decay = 0, bool nesterov = false)
                 : base(parameters, lr)
             {
-                (this.momentum, this.dampening, weightDecay, this.nesterov) = (momentum, dampening, weight_decay, nesterov);
+                (Momentum, this.dampening, weightDecay, this.nesterov) = (momentum, dampening, weight_decay, nesterov);
                 buffers = new Tensor?[Parameters.Count];
             }
 
             protected override void Update(int i, Tensor p, Tensor g)
             {
                 var d = weightDecay != 0 ? g + weightDecay * p : g;
+                var momentum = Momentum;
                 if (momentum != 0)
                 {
                     if (buffers[i] is null) buffers[i] = Keep(d.clone());
