@@ -11,7 +11,10 @@ namespace MetaNotebooks.Data;
 /// <summary>How Omniglot's 105×105 drawings become model input. Both options are part of the cache key.</summary>
 public sealed record OmniglotOptions
 {
-    /// <summary>Side of the resized images; 28 in Vinyals et al., ProtoNet, MAML and every chapter here.</summary>
+    /// <summary>
+    /// Side of the resized images; 28 in Vinyals et al., ProtoNet, MAML and every chapter here. 105 (<see cref="Omniglot.SourceSize"/>)
+    /// keeps the drawings as drawn, without resampling (Koch et al.'s input; see <see cref="OmniglotKoch"/>): 350 MB as uint8.
+    /// </summary>
     public int ImageSize { get; init; } = 28;
 
     /// <summary>
@@ -114,7 +117,8 @@ public sealed class Omniglot : IDisposable
         {
             ["dataset"] = "omniglot",
             ["imageSize"] = options.ImageSize,
-            ["filter"] = options.Filter.ToString(),
+            // At the source size nothing is resampled: one cache whatever filter is asked for.
+            ["filter"] = options.ImageSize == SourceSize ? "none" : options.Filter.ToString(),
             ["polarity"] = "strokes=255",
             ["sources"] = new JsonArray(sources.Select(s => (JsonNode)new JsonObject { ["set"] = s.Set, ["kind"] = s.IsZip ? "zip" : "folder", ["sha256"] = s.Hash() }).ToArray()),
         };
