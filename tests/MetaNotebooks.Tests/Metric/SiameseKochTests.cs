@@ -79,6 +79,27 @@ public class SiameseKochTests
         Assert.Equal(ab, ba);
     }
 
+    [Fact]
+    public void BadInputGetsClearErrors()
+    {
+        using var temp = new MetaNotebooks.Tests.Data.TempDirectory();
+        var missing = Assert.Throws<DataNotFoundException>(() => OmniglotKoch.Load(temp.DataPaths));
+        Assert.Contains("images_background.zip", missing.Message);
+        Assert.Contains("./mn data download omniglot", missing.Message);
+        Assert.Contains("even number", Assert.Throws<ArgumentException>(() => new SiameseKochConfig { BatchPairs = 127 }.Validate()).Message);
+        Assert.Contains("at least one minibatch", Assert.Throws<ArgumentException>(() => new SiameseKochConfig { EpochPairs = 64 }.Validate()).Message);
+        Assert.Contains("--hours", Assert.Throws<ArgumentException>(() => new SiameseKochConfig { Hours = -1 }.Validate()).Message);
+        Assert.Throws<ArgumentException>(() => new SiameseKochConfig { LearningRate = 0 }.Validate());
+        Assert.Throws<ArgumentException>(() => new SiameseKochConfig { DistortedFraction = 1.5 }.Validate());
+        // The schedule: 1% decay per epoch, momentum +0.04 per epoch up to 0.9.
+        var c = new SiameseKochConfig();
+        Assert.Equal(234, c.StepsPerEpoch);
+        Assert.Equal(0.01, c.LearningRateAt(233));
+        Assert.Equal(0.0099, c.LearningRateAt(234), 12);
+        Assert.Equal(0.54, c.MomentumAt(234), 12);
+        Assert.Equal(0.9, c.MomentumAt(234 * 50), 12);
+    }
+
     // ---------------------------------------------------------------- distortions
 
     private static Tensor Drawing(ulong seed) { using var g = new Generator(seed); return (rand([3, 1, 105, 105], g) > 0.85).to(ScalarType.Float32); }
