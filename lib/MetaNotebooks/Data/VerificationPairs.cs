@@ -2,8 +2,8 @@ using MetaNotebooks.Torch;
 
 namespace MetaNotebooks.Data;
 
-/// <summary>A batch of drawing pairs: rows of an <see cref="OmniglotDrawings"/> and the target, 1 for the same character.</summary>
-public sealed record PairBatch(long[] First, long[] Second, float[] Same)
+/// <summary>A batch of drawing pairs as rows of an <see cref="OmniglotDrawings"/> and the target, 1 for the same character.</summary>
+public sealed record DrawingPairs(long[] First, long[] Second, float[] Same)
 {
     public int Count => First.Length;
 }
@@ -20,7 +20,7 @@ public sealed class VerificationPairs(OmniglotDrawings data)
     public OmniglotDrawings Data { get; } = data;
 
     /// <summary>`count` pairs (an even number): the first half same, the second half different.</summary>
-    public PairBatch Sample(int count, Generator generator)
+    public DrawingPairs Sample(int count, Generator generator)
     {
         if (count < 2 || count % 2 != 0) throw new ArgumentOutOfRangeException(nameof(count), count, "an even number of pairs ≥ 2 (half same, half different)");
         var drawers = Data.Drawers.Count;
@@ -49,7 +49,7 @@ public sealed class VerificationPairs(OmniglotDrawings data)
                 (first[i], second[i]) = (Data.Row(characters[c1], Pick(u[k + 3], drawers)), Data.Row(characters[c2], Pick(u[k + 4], drawers)));
             }
         }
-        return new PairBatch(first, second, same);
+        return new DrawingPairs(first, second, same);
     }
 
     private static int Pick(double u, int n) => Math.Min((int)(u * n), n - 1);

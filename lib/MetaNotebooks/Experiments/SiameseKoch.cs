@@ -110,7 +110,7 @@ public sealed class SiameseKoch(SiameseKochConfig config, string paperDirectory)
     /// The loss of one minibatch: `pairs` from the training drawings, each image of a distorted pair with its own
     /// transform; binary cross-entropy of σ(Σ αⱼ|h₁ⱼ − h₂ⱼ| + b) against same = 1.
     /// </summary>
-    public static Tensor PairLoss(SiameseNetwork network, OmniglotDrawings data, PairBatch pairs, SiameseKochConfig config, Generator generator)
+    public static Tensor PairLoss(SiameseNetwork network, OmniglotDrawings data, DrawingPairs pairs, SiameseKochConfig config, Generator generator)
     {
         using var scope = NewDisposeScope();
         var n = pairs.Count;
@@ -124,10 +124,8 @@ public sealed class SiameseKoch(SiameseKochConfig config, string paperDirectory)
                 if (u[i] >= config.DistortedFraction) transforms[i] = transforms[n + i] = AffineDistortion.Transform.Identity;
             images = AffineDistortion.Apply(images, transforms);
         }
-        var h = network.Encoder.forward(images);
-        var logits = network.PairLogits(h.narrow(0, 0, n), h.narrow(0, n, n));
         using var same = tensor(pairs.Same, [n]);
-        return nn.functional.binary_cross_entropy_with_logits(logits, same).MoveToOuterDisposeScope();
+        return network.PairLoss(images.narrow(0, 0, n), images.narrow(0, n, n), same).MoveToOuterDisposeScope();
     }
 
     /// <summary>
