@@ -21,6 +21,9 @@ if (!commands.TryGetValue(args[0], out var command))
     return 2;
 }
 
+// Reuse freed memory instead of page-faulting fresh mmaps for every large tensor (see set_keep_freed_memory).
+torch.set_keep_freed_memory(true);
+
 try
 {
     return command.Run(args[1..]);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Xunit.Abstractions;
 
 namespace MetaNotebooks.Torch.Tests;
@@ -64,4 +65,42 @@ public class MemoryTests(ITestOutputHelper output)
         output.WriteLine($"growth {growth:F1} MB");
         Assert.True(growth < 100, $"resident set grew by {growth:F1} MB");
     }
+
+    [Fact]
+    public void KeepingFreedMemoryServesLargeBlocksWithoutMmap()
+    {
+        // glibc serves blocks above its mmap threshold (≤ 32 MB) with their own mmap, returned to the kernel on free, so
+        // their pages are faulted in afresh every time; set_keep_freed_memory(true) takes them from the heap instead.
+        // hblkhd of mallinfo2 counts the bytes currently in such mmapped blocks.
+        static long Mmapped() => (long)MallInfo2().hblkhd;
+        static long MmappedWhileHolding40Mb()
+        {
+            var before = Mmapped();
+            using var block = ones(10 * 1024 * 1024);   // 40 MB
+            return Mmapped() - before;
+        }
+        try
+        {
+            Assert.True(set_keep_freed_memory(false));
+            Assert.False(keeps_freed_memory);
+            Assert.True(MmappedWhileHolding40Mb() >= 40L << 20, "by default a 40 MB block is its own mmap");
+            Assert.True(set_keep_freed_memory(true));
+            Assert.True(keeps_freed_memory);
+            Assert.Equal(0, MmappedWhileHolding40Mb());
+            Assert.Equal(0, MmappedWhileHolding40Mb());
+        }
+        finally
+        {
+            set_keep_freed_memory(false);
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MallInfo
+    {
+        public nuint arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
+    }
+
+    [DllImport("libc", EntryPoint = "mallinfo2")]
+    private static extern MallInfo MallInfo2();
 }

@@ -121,7 +121,7 @@ public sealed class BenchRunner(BenchOptions options, TextWriter output, TextWri
             Quick: options.Quick,
             Clock: options.Clock == BenchClock.Cpu ? "cpu" : "wall",
             Ours: o == null ? null : new OursResult(Stats.Median(oursValues), oursValues, Stats.Median(o.Samples), Stats.Mad(o.Samples),
-                                                    o.Samples.Count, o.IterationsPerSample, o.Note),
+                                                    o.Samples.Count, o.IterationsPerSample, o.Note, o.Breakdown),
             OursError: oursError,
             Peer: command == null ? null : new PeerResult(peerValues.Count > 0 ? Stats.Median(peerValues) : null, peerValues,
                                                           peer!.CommandLine(command), command.Describe, peerError),
@@ -199,9 +199,11 @@ public sealed class BenchRunner(BenchOptions options, TextWriter output, TextWri
             var ratio = r.Ratio is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "—";
             output.WriteLine($"{r.Benchmark.PadRight(nameWidth)}  {r.Threads,7}  {ours,-22} {peer,-22} {ratio,7}  {(double.IsFinite(r.OthersCpuMax) ? r.OthersCpuMax.ToString("P0", CultureInfo.InvariantCulture) : "?")}");
         }
-        foreach (var r in rows.Where(r => r.Peer?.Error != null || r.Ours?.Note != null))
+        foreach (var r in rows.Where(r => r.Peer?.Error != null || r.Ours?.Note != null || r.Ours?.Breakdown != null))
         {
             if (r.Ours?.Note is { } note) output.WriteLine($"  {r.Benchmark} (threads {r.Threads}): {note}");
+            if (r.Ours?.Breakdown is { } parts)
+                output.WriteLine($"  {r.Benchmark} (threads {r.Threads}) breakdown: {string.Join(", ", parts.Select(p => $"{p.Key} {Format(p.Value)}"))}");
             if (r.Peer?.Error is { } err) output.WriteLine($"  {r.Benchmark} (threads {r.Threads}) peer: {err}");
         }
     }
@@ -300,9 +302,10 @@ public sealed record BenchRow(
 }
 
 /// <summary>Our side: Seconds = median over rounds of each round's mean time per iteration (RoundsSeconds); the
-/// samples' median and MAD describe the spread inside rounds.</summary>
+/// samples' median and MAD describe the spread inside rounds; Breakdown (optional): seconds per named part of an
+/// iteration, median over rounds.</summary>
 public sealed record OursResult(double Seconds, IReadOnlyList<double> RoundsSeconds, double SampleMedianSeconds, double SampleMadSeconds,
-                                int Samples, long IterationsPerSample, string? Note);
+                                int Samples, long IterationsPerSample, string? Note, IReadOnlyDictionary<string, double>? Breakdown = null);
 
 /// <summary>The peer: Seconds = median over rounds of what the script printed (RunsSeconds, one per round).</summary>
 public sealed record PeerResult(double? Seconds, IReadOnlyList<double> RunsSeconds, string Command, string Reads, string? Error);

@@ -66,8 +66,13 @@ public sealed record PeerCommand(string Script, IReadOnlyList<string> Arguments,
     }
 }
 
-/// <summary>Seconds per iteration, one value per timed sample (each sample the mean of IterationsPerSample iterations).</summary>
-public sealed record Measurement(IReadOnlyList<double> Samples, long IterationsPerSample, string? Note = null)
+/// <summary>
+/// Seconds per iteration, one value per timed sample (each sample the mean of IterationsPerSample iterations). A
+/// benchmark may add a breakdown: named parts of an iteration in seconds (e.g. the phases of an episode), written to the
+/// JSON beside the note.
+/// </summary>
+public sealed record Measurement(IReadOnlyList<double> Samples, long IterationsPerSample, string? Note = null,
+                                 IReadOnlyDictionary<string, double>? Breakdown = null)
 {
     public double Median => Stats.Median(Samples);
 
@@ -77,10 +82,14 @@ public sealed record Measurement(IReadOnlyList<double> Samples, long IterationsP
     /// <summary>Median absolute deviation from the median (unscaled).</summary>
     public double Mad => Stats.Mad(Samples);
 
-    /// <summary>Joins the samples of several rounds.</summary>
+    /// <summary>Joins the samples of several rounds; a part of the breakdown becomes its median over the rounds.</summary>
     public static Measurement Combine(IReadOnlyList<Measurement> rounds) =>
         new(rounds.SelectMany(r => r.Samples).ToList(), rounds.Count == 0 ? 0 : rounds[0].IterationsPerSample,
-            rounds.Select(r => r.Note).FirstOrDefault(n => n != null));
+            rounds.Select(r => r.Note).FirstOrDefault(n => n != null),
+            rounds.Any(r => r.Breakdown != null)
+                ? rounds.SelectMany(r => r.Breakdown ?? new Dictionary<string, double>()).GroupBy(kv => kv.Key)
+                        .ToDictionary(g => g.Key, g => Stats.Median(g.Select(kv => kv.Value)))
+                : null);
 }
 
 /// <summary>The benchmark cannot run here (a missing export, a missing data file): reported, not fatal.</summary>

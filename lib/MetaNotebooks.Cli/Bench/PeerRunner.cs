@@ -106,6 +106,8 @@ public sealed class PeerRunner
             UseShellExecute = false,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        // The peer allocates as we do: with our process keeping freed memory (mn's default), so does its glibc.
+        if (MetaNotebooks.Torch.torch.keeps_freed_memory) psi.Environment["GLIBC_TUNABLES"] = MetaNotebooks.Torch.torch.KeepFreedMemoryTunables;
         try
         {
             using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {file}");

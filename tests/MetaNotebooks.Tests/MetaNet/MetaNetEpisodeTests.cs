@@ -71,6 +71,34 @@ public class MetaNetEpisodeTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void ThePhasesComposeToTheEpisodeAndTheSplitBackwardGivesItsGradients(string variant)
+    {
+        // Information → Generate → Queries is Run; cutting the graph at the generated weights (Leaves) and carrying
+        // their gradients on into the generators gives the whole episode's gradients (what `mn bench metanet.episode`
+        // times phase by phase).
+        using var scope = NewDisposeScope();
+        using var batch = Problem();
+        using var metanet = new MetaNetLearner(Variant(variant, batched: true), ScalarType.Float64);
+        var expected = Gradients(metanet, batch);
+        var (x, y, xq, yq) = (batch.SupportInputs[0], batch.SupportTargets[0], batch.QueryInputs[0], batch.QueryTargets[0]);
+        var information = metanet.Information(x, y, Ways);
+        Assert.All(information.Tensors, t => Assert.False(t.requires_grad));
+        var generated = metanet.Generate(information, Ways);
+        var leaves = generated.Leaves();
+        var episode = metanet.Queries(information, leaves, x, xq, Ways);
+        Assert.True(episode.Logits.allclose(metanet.Run(x, y, xq, Ways).Logits, 1e-12, 1e-12));
+        F.cross_entropy(episode.Logits, yq, reduction: nn.Reduction.Sum).backward();
+        generated.Tensors.Zip(leaves.Tensors, (t, l) => (t * l.grad!).sum()).Aggregate((a, b) => a + b).backward();
+        foreach (var (name, parameter) in metanet.Network.named_parameters())
+        {
+            var g = parameter.grad ?? zeros_like(parameter);
+            var error = (g - expected[name]).abs().max().item<double>();
+            Assert.True(error <= 1e-10 * (1 + expected[name].abs().max().item<double>()), $"{variant}: gradient of {name} differs by {error}");
+        }
+    }
+
     [Fact]
     public void PerExampleGradientsEqualBatchOfOnePasses()
     {

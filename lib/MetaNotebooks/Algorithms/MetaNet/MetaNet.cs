@@ -44,76 +44,119 @@ public sealed class MetaNet : IEpisodeLearner, IDisposable
     public MetaNetEpisode Run(Tensor supportInputs, Tensor supportLabels, Tensor queryInputs, int ways)
     {
         using var scope = NewDisposeScope();
-        var net = Network;
-        var slow = net.Base.Slow(ways);
-
-        // Step A: u's keys, with task-level fast weights unless MetaNet−.
-        var embedding = net.Embedding.Slow(ways);
-        var taskFast = Options.TaskLevelFastWeights ? TaskFastWeights(embedding, supportInputs, supportLabels) : null;
-        IReadOnlyList<WeightSet> keyBranches = taskFast is null ? [embedding] : [embedding, taskFast];
-        var supportKeys = AugmentedConvNet.Key(supportInputs, keyBranches);
-        var queryKeys = AugmentedConvNet.Key(queryInputs, keyBranches);
-
-        // Step B: the memory, one row of fast weights per support example.
-        var fcLayout = net.BaseFcLayout(ways);
-        var gradients = MetaInformation.PerExampleGradients(slow, supportInputs, supportLabels);
-        var infoConv = LogAndSign.Apply(net.ConvLayout.Flatten(gradients.Convs, leading: 1));
-        var infoFc = LogAndSign.Apply(fcLayout.Flatten([gradients.Fc1, gradients.Head!], leading: 1));
-        var memoryConv = CoordinateMlp.Generate(net.ExampleConv, infoConv);
-        var memoryFc = CoordinateMlp.Generate(net.ExampleFc, infoFc);
-        var baseTaskFast = Options.BaseTaskFastWeights ? BaseTaskFastWeights(infoConv, infoFc, fcLayout, gradients, supportInputs.size(0)) : null;
-
-        // Step C: read per query, then b with slow + fast (+ MetaNet+'s task) branches.
-        var attention = CosineAttention.Weights(queryKeys, supportKeys);
-        var logits = Options.BatchedQueries
-            ? QueriesBatched(queryInputs, slow, attention, memoryConv, memoryFc, fcLayout, baseTaskFast)
-            : QueriesOneByOne(queryInputs, slow, queryKeys, supportKeys, memoryConv, memoryFc, fcLayout, baseTaskFast);
-
-        var episode = new MetaNetEpisode(logits, supportKeys, queryKeys, attention, memoryConv, memoryFc, infoConv, infoFc, taskFast, baseTaskFast);
+        var information = Information(supportInputs, supportLabels, ways);
+        var fast = Generate(information, ways);
+        var episode = Queries(information, fast, supportInputs, queryInputs, ways);
         foreach (var t in episode.Tensors) t.MoveToOuterDisposeScope();
         return episode;
     }
 
-    /// <summary>Q* (spec §3.3 Step A, §4.3): d's last output over the chunked (or paired) meta-information of u.</summary>
-    private WeightSet TaskFastWeights(WeightSet embedding, Tensor x, Tensor y)
+    /// <summary>
+    /// The meta-information of an episode (Steps A and B before the generators): u's loss gradients on the support
+    /// chunks (or pairs) and b's per-example loss gradients, preprocessed by <see cref="LogAndSign"/>. Plain data: no
+    /// graph leads back to W or Q (spec §9.7).
+    /// </summary>
+    public MetaNetInformation Information(Tensor supportInputs, Tensor supportLabels, int ways)
     {
+        using var scope = NewDisposeScope();
         var net = Network;
-        Tensor convSteps, fcSteps;
-        if (Options.EmbeddingLoss == EmbeddingLoss.CrossEntropy)
+        Tensor? taskConv = null, taskFc = null, baseTaskConv = null, baseTaskFc = null;
+        if (Options.TaskLevelFastWeights)
         {
-            // u's head gradient would feed d rows whose output is never used; d is coordinate-wise, so leaving them out
-            // changes no other row (spec §9.16).
-            var g = MetaInformation.PerExampleGradients(embedding, x, y, withHead: false);
-            var chunks = MetaInformation.Chunks((int)x.size(0), Options.TaskSteps);
-            convSteps = MetaInformation.ChunkMeans(net.ConvLayout.Flatten(g.Convs, leading: 1), chunks);
-            fcSteps = MetaInformation.ChunkMeans(g.Fc1.flatten(1), chunks);
+            var embedding = net.Embedding.Slow(ways);
+            Tensor convSteps, fcSteps;
+            if (Options.EmbeddingLoss == EmbeddingLoss.CrossEntropy)
+            {
+                // u's head gradient would feed d rows whose output is never used; d is coordinate-wise, so leaving them
+                // out changes no other row (spec §9.16).
+                var g = MetaInformation.PerExampleGradients(embedding, supportInputs, supportLabels, withHead: false);
+                var chunks = MetaInformation.Chunks((int)supportInputs.size(0), Options.TaskSteps);
+                convSteps = MetaInformation.ChunkMeans(net.ConvLayout.Flatten(g.Convs, leading: 1), chunks);
+                fcSteps = MetaInformation.ChunkMeans(g.Fc1.flatten(1), chunks);
+            }
+            else
+            {
+                var sampled = MetaInformation.SamplePairs(supportLabels.ToArray<long>(), Options.ContrastivePairs, pairs);
+                var g = MetaInformation.PairGradients(embedding, supportInputs, sampled);
+                convSteps = net.ConvLayout.Flatten(g.Convs, leading: 1);
+                fcSteps = g.Fc1.flatten(1);
+            }
+            taskConv = LogAndSign.Apply(convSteps);
+            taskFc = LogAndSign.Apply(fcSteps);
         }
-        else
+
+        var fcLayout = net.BaseFcLayout(ways);
+        var gradients = MetaInformation.PerExampleGradients(net.Base.Slow(ways), supportInputs, supportLabels);
+        var exampleConv = net.ConvLayout.Flatten(gradients.Convs, leading: 1);
+        var exampleFc = fcLayout.Flatten([gradients.Fc1, gradients.Head!], leading: 1);
+        if (Options.BaseTaskFastWeights)
         {
-            var labels = y.ToArray<long>();
-            var sampled = MetaInformation.SamplePairs(labels, Options.ContrastivePairs, pairs);
-            var g = MetaInformation.PairGradients(embedding, x, sampled);
-            convSteps = net.ConvLayout.Flatten(g.Convs, leading: 1);
-            fcSteps = g.Fc1.flatten(1);
+            // MetaNet+ (spec §8.2, reconstructed): b's per-example gradients averaged over the chunks of Step A (the
+            // chunk mean of the raw gradients, then LogAndSign).
+            var chunks = MetaInformation.Chunks((int)supportInputs.size(0), Options.TaskSteps);
+            baseTaskConv = LogAndSign.Apply(MetaInformation.ChunkMeans(exampleConv, chunks));
+            baseTaskFc = LogAndSign.Apply(MetaInformation.ChunkMeans(exampleFc, chunks));
         }
-        var convs = net.ConvLayout.Split(net.TaskConv!.Generate(LogAndSign.Apply(convSteps)));
-        var fc1 = net.TaskFc!.Generate(LogAndSign.Apply(fcSteps)).view(embedding.Fc1.shape);
-        return new WeightSet(convs, fc1, null);
+        var information = new MetaNetInformation(LogAndSign.Apply(exampleConv), LogAndSign.Apply(exampleFc), taskConv, taskFc, baseTaskConv, baseTaskFc);
+        foreach (var t in information.Tensors) t.MoveToOuterDisposeScope();
+        return information;
     }
 
     /// <summary>
-    /// MetaNet+ (spec §8.2, reconstructed): b's own task-level fast weights, from its per-example gradients averaged
-    /// over the same chunks as Step A (the chunk mean of the raw gradients, then LogAndSign) and LSTMs like d.
+    /// The generators (spec §2.4–§2.5): m turns each support example's information into its row of the memory M; d turns
+    /// the task information into Q* (and, in MetaNet+, into b's task-level fast weights). Differentiable in Z and G.
     /// </summary>
-    private WeightSet BaseTaskFastWeights(Tensor infoConv, Tensor infoFc, WeightLayout fcLayout, WeightSet gradients, long n)
+    public MetaNetFastWeights Generate(MetaNetInformation information, int ways)
     {
+        var (conv, fc) = Memory(information);
+        return new MetaNetFastWeights(conv, fc, TaskFastWeights(information), BaseTaskFastWeights(information, ways));
+    }
+
+    /// <summary>The memory (spec §3.3 Step B): m_conv and m_fc on each support example's information, [N, P_conv] and [N, P_fc].</summary>
+    public (Tensor Conv, Tensor Fc) Memory(MetaNetInformation information) =>
+        (CoordinateMlp.Generate(Network.ExampleConv, information.ExampleConv), CoordinateMlp.Generate(Network.ExampleFc, information.ExampleFc));
+
+    /// <summary>Q* (spec §3.3 Step A, §4.3): d's last output over u's information, split into u's shapes; null in MetaNet−.</summary>
+    public WeightSet? TaskFastWeights(MetaNetInformation information)
+    {
+        if (information.TaskConv is null) return null;
         var net = Network;
-        var chunks = MetaInformation.Chunks((int)n, Options.TaskSteps);
-        var convSteps = MetaInformation.ChunkMeans(net.ConvLayout.Flatten(gradients.Convs, leading: 1), chunks);
-        var fcSteps = MetaInformation.ChunkMeans(fcLayout.Flatten([gradients.Fc1, gradients.Head!], leading: 1), chunks);
-        var convs = net.ConvLayout.Split(net.BaseTaskConv!.Generate(LogAndSign.Apply(convSteps)));
-        var fc = fcLayout.Split(net.BaseTaskFc!.Generate(LogAndSign.Apply(fcSteps)));
+        var convs = net.ConvLayout.Split(net.TaskConv!.Generate(information.TaskConv));
+        var fc1 = net.TaskFc!.Generate(information.TaskFc!).view(net.Embedding.Fc1Weight.shape);
+        return new WeightSet(convs, fc1, null);
+    }
+
+    /// <summary>MetaNet+ (spec §8.2, reconstructed): b's own task-level fast weights from LSTMs like d; null otherwise.</summary>
+    public WeightSet? BaseTaskFastWeights(MetaNetInformation information, int ways)
+    {
+        if (information.BaseTaskConv is null) return null;
+        var net = Network;
+        var convs = net.ConvLayout.Split(net.BaseTaskConv!.Generate(information.BaseTaskConv));
+        var fc = net.BaseFcLayout(ways).Split(net.BaseTaskFc!.Generate(information.BaseTaskFc!));
         return new WeightSet(convs, fc[0], fc[1]);
+    }
+
+    /// <summary>
+    /// Step C with everything generated: the keys R = u(x'; Q, Q*) and u(xⱼ; Q, Q*), the attention of every query over
+    /// the support set, the read W*ⱼ = Σᵢ pⱼᵢ Mᵢ and b's logits on the queries with slow and fast branches.
+    /// </summary>
+    public MetaNetEpisode Queries(MetaNetInformation information, MetaNetFastWeights fast, Tensor supportInputs, Tensor queryInputs, int ways)
+    {
+        using var scope = NewDisposeScope();
+        var net = Network;
+        var embedding = net.Embedding.Slow(ways);
+        IReadOnlyList<WeightSet> keyBranches = fast.Task is null ? [embedding] : [embedding, fast.Task];
+        var supportKeys = AugmentedConvNet.Key(supportInputs, keyBranches);
+        var queryKeys = AugmentedConvNet.Key(queryInputs, keyBranches);
+        var slow = net.Base.Slow(ways);
+        var fcLayout = net.BaseFcLayout(ways);
+        var attention = CosineAttention.Weights(queryKeys, supportKeys);
+        var logits = Options.BatchedQueries
+            ? QueriesBatched(queryInputs, slow, attention, fast.MemoryConv, fast.MemoryFc, fcLayout, fast.BaseTask)
+            : QueriesOneByOne(queryInputs, slow, queryKeys, supportKeys, fast.MemoryConv, fast.MemoryFc, fcLayout, fast.BaseTask);
+        foreach (var t in new[] { logits, supportKeys, queryKeys, attention }) t.MoveToOuterDisposeScope();
+        return new MetaNetEpisode(logits, supportKeys, queryKeys, attention, fast.MemoryConv, fast.MemoryFc,
+                                  information.ExampleConv, information.ExampleFc, fast.Task, fast.BaseTask);
     }
 
     /// <summary>The branches of b's query pass: slow (unless fast-only), the example-level fast weights, MetaNet+'s task level.</summary>
