@@ -122,6 +122,38 @@ public sealed class AugmentedConvNet : nn.Module
         return Ungrouped(h.reshape(g, m, -1), x).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// How alive each branch is: for every branch and every hidden layer (the conv blocks, then fc1) the fraction of its
+    /// pre-activations above 0, i.e. of the units whose ReLU passes anything (and any gradient) on, over the batch x,
+    /// as the layer-augmented forward pass computes them (each layer's input is the sum of the branches of the layer
+    /// before). [branches, Blocks + 1]. A branch at 0 contributes nothing and learns nothing through that layer.
+    /// </summary>
+    public static Tensor ActiveFraction(Tensor x, IReadOnlyList<WeightSet> branches)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var fractions = new Tensor[branches.Count, Blocks + 1];
+        var h = Grouped(x);
+        long g = h.size(0), m = h.size(1);
+        for (var l = 0; l < Blocks; l++)
+        {
+            Tensor? sum = null;
+            for (var b = 0; b < branches.Count; b++)
+            {
+                var z = Conv(h, branches[b].Convs[l]);
+                fractions[b, l] = (z > 0).to(ScalarType.Float64).mean();
+                var y = z.relu();
+                sum = sum is null ? y : sum + y;
+            }
+            var pooled = F.max_pool2d(sum!.reshape(g * m, sum.size(2), sum.size(3), sum.size(4)), 2, 2, ceilMode: true);
+            h = pooled.view(g, m, pooled.size(1), pooled.size(2), pooled.size(3));
+        }
+        var features = h.reshape(g, m, -1);
+        for (var b = 0; b < branches.Count; b++) fractions[b, Blocks] = (Fc(features, branches[b].Fc1) > 0).to(ScalarType.Float64).mean();
+        var rows = Enumerable.Range(0, branches.Count).Select(b => stack(Enumerable.Range(0, Blocks + 1).Select(l => fractions[b, l]).ToArray(), 0)).ToArray();
+        return stack(rows, 0).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Σ_branches ReLU(h·W_fc1ᵀ) on the trunk's features: [B, F] (or [G, M, F]).</summary>
     public static Tensor Hidden(Tensor x, IReadOnlyList<WeightSet> branches)
     {

@@ -100,6 +100,39 @@ public class MetaNetEpisodeTests
     }
 
     [Fact]
+    public void TheQueriesFastWeightsAreWhatBRanWith()
+    {
+        using var scope = NewDisposeScope();
+        using var batch = Problem();
+        using var metanet = new MetaNetLearner(Small, ScalarType.Float64);
+        var e = metanet.Run(batch.SupportInputs[0], batch.SupportTargets[0], batch.QueryInputs[0], Ways);
+        var fast = metanet.ExampleFastWeights(e, Ways);
+        Assert.Equal(new long[] { 10, 8, 1, 3, 3 }, fast.Convs[0].shape);     // one set per query
+        Assert.Equal(new long[] { 10, Ways, 8 }, fast.Head!.shape);
+        var again = AugmentedConvNet.Logits(batch.QueryInputs[0], [metanet.Network.Base.Slow(Ways), fast]);
+        Assert.True(again.allclose(e.Logits, 1e-10, 1e-12));
+    }
+
+    [Fact]
+    public void ActiveFractionCountsTheUnitsEachBranchPassesOn()
+    {
+        using var scope = NewDisposeScope();
+        using var g = new Generator(9);
+        using var net = new AugmentedConvNet(3, generator: g, dtype: ScalarType.Float64, filters: 6);
+        var x = rand([4, 1, 28, 28], g, ScalarType.Float64);
+        var slow = net.Slow(3);
+        // Inputs of every layer are ≥ 0 (an image, then sums of ReLUs, pooled): all-negative weights never fire.
+        var negative = new WeightSet(slow.Convs.Select(w => -w.abs()).ToArray(), -slow.Fc1.abs(), null);
+        var a = AugmentedConvNet.ActiveFraction(x, [slow, negative, slow]);
+        Assert.Equal(new long[] { 3, AugmentedConvNet.Blocks + 1 }, a.shape);
+        Assert.Equal(0, a[1].abs().sum().item<double>());
+        Assert.True(a[0].equal(a[2]));
+        Assert.All(a[0].ToArray<double>(), f => Assert.InRange(f, 0.05, 0.95));
+        // The dead branch adds nothing, so the slow branch sees the same inputs as alone.
+        Assert.True(a[0].equal(AugmentedConvNet.ActiveFraction(x, [slow])[0]));
+    }
+
+    [Fact]
     public void PerExampleGradientsEqualBatchOfOnePasses()
     {
         using var scope = NewDisposeScope();

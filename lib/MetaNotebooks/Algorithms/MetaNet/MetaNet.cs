@@ -159,6 +159,18 @@ public sealed class MetaNet : IEpisodeLearner, IDisposable
                                   information.ExampleConv, information.ExampleFc, fast.Task, fast.BaseTask);
     }
 
+    /// <summary>
+    /// The example-level fast weights each query of an episode read, W*ⱼ = Σᵢ pⱼᵢ Mᵢ (spec §5), split into b's shapes
+    /// with a leading query dimension [L, …]: a branch for <see cref="AugmentedConvNet"/> (e.g. to see how active it is,
+    /// <see cref="AugmentedConvNet.ActiveFraction"/>).
+    /// </summary>
+    public WeightSet ExampleFastWeights(MetaNetEpisode episode, int ways)
+    {
+        var convs = Network.ConvLayout.Split(CosineAttention.Read(episode.Attention, episode.MemoryConv));
+        var fc = Network.BaseFcLayout(ways).Split(CosineAttention.Read(episode.Attention, episode.MemoryFc));
+        return new WeightSet(convs, fc[0], fc[1]);
+    }
+
     /// <summary>The branches of b's query pass: slow (unless fast-only), the example-level fast weights, MetaNet+'s task level.</summary>
     private List<WeightSet> QueryBranches(WeightSet slow, WeightSet exampleFast, WeightSet? baseTaskFast)
     {
