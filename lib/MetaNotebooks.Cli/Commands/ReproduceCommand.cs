@@ -41,6 +41,7 @@ public sealed class ReproduceCommand : ICommand
         var threads = options.Int("threads", 1);
         if (threads < 1) throw new UsageException($"--threads must be at least 1, got {threads}");
         torch.set_num_threads(threads);
+        _ = ResultFile.CodeCommit; // described now, before the run rewrites tracked result files
         var command = "./mn reproduce" + (args.Length > 0 ? " " + string.Join(" ", args) : "");
         return experiment.Run(options, new ReproductionContext(RepositoryRoot.Find(), command, Interrupt.Token));
     }

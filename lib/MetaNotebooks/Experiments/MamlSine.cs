@@ -135,7 +135,7 @@ public sealed class MamlSine(MamlSineConfig config, string outputDirectory)
     public ResultFile? Run(string command, CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
-        var commit = ResultFile.DescribeCommit(); // before the run rewrites tracked model files (which would read as "+dirty")
+        var commit = ResultFile.CodeCommit; // before the run rewrites tracked model files (which would read as "+dirty")
         var details = new JsonObject();
         var cells = new List<ResultCell>();
         var budget = $"{Config.Iterations:N0} meta-iterations of {Config.MetaBatch} tasks (paper: 70,000)";

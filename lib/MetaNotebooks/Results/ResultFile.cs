@@ -18,7 +18,7 @@ public sealed record ResultFile
     public required string Paper { get; init; }
     public required string Command { get; init; }
     /// <summary>The git commit of the code that ran (with "+dirty" when it had uncommitted changes).</summary>
-    public string? Commit { get; init; } = DescribeCommit();
+    public string? Commit { get; init; } = CodeCommit;
     public required DateTimeOffset Finished { get; init; }
     public required double WallSeconds { get; init; }
     public required int Threads { get; init; }
@@ -57,6 +57,14 @@ public sealed record ResultFile
 
     /// <summary>The result at path, or null when there is none (a reproduction not yet run); a damaged file still throws.</summary>
     public static ResultFile? TryLoad(string path) => File.Exists(path) ? Load(path) : null;
+
+    private static readonly Lazy<string?> codeCommit = new(DescribeCommit);
+
+    /// <summary>
+    /// The commit of the code this process runs, described once, at its first use: a run that touches it before it
+    /// trains records the clean commit, not the "+dirty" its own rewritten model files would make of it at the end.
+    /// </summary>
+    public static string? CodeCommit => codeCommit.Value;
 
     public static string? DescribeCommit()
     {
