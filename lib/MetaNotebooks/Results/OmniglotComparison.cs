@@ -55,8 +55,9 @@ public static class OmniglotComparison
             {
                 var row = table.Rows.FirstOrDefault(r => r.Method == method);
                 sb.Append($"| {method} | {paper.Id} |");
-                foreach (var column in Columns)
+                foreach (var combined in Columns)
                 {
+                    var column = PaperColumn(table, combined);
                     var i = table.Columns.ToList().IndexOf(column);
                     var published = i >= 0 ? row?.Values.ElementAtOrDefault(i) : null;
                     var mine = cells.LastOrDefault(c => c.Method == method && c.Column == column);
@@ -75,6 +76,17 @@ public static class OmniglotComparison
             sb.AppendLine();
         }
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The paper's name for one of our columns: a one-shot-only table (MetaNet's) names its columns by the way alone,
+    /// "5-way", which is our "5-way 1-shot".
+    /// </summary>
+    private static string PaperColumn(PublishedTable table, string column)
+    {
+        if (table.Columns.Contains(column) || !column.EndsWith(" 1-shot", StringComparison.Ordinal)) return column;
+        var way = column[..^" 1-shot".Length];
+        return table.Columns.Contains(way) ? way : column;
     }
 
     private static string Number(double? v) => v is { } x ? x.ToString("0.0#", CultureInfo.InvariantCulture) : "–";
