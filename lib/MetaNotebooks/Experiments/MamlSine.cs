@@ -135,7 +135,6 @@ public sealed class MamlSine(MamlSineConfig config, string outputDirectory)
     public ResultFile? Run(string command, CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
-        var commit = ResultFile.CodeCommit; // before the run rewrites tracked model files (which would read as "+dirty")
         var details = new JsonObject();
         var cells = new List<ResultCell>();
         var budget = $"{Config.Iterations:N0} meta-iterations of {Config.MetaBatch} tasks (paper: 70,000)";
@@ -182,7 +181,7 @@ public sealed class MamlSine(MamlSineConfig config, string outputDirectory)
         }
         var result = new ResultFile
         {
-            Experiment = ExperimentName, Paper = PaperId, Command = command, Commit = commit, Finished = DateTimeOffset.UtcNow,
+            Experiment = ExperimentName, Paper = PaperId, Command = command, Finished = DateTimeOffset.UtcNow,
             WallSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1), Threads = get_num_threads(), Machine = ResultFile.DescribeMachine(),
             Seed = Config.Seed, Config = Config.ToJson(), Cells = cells, Details = details,
         };

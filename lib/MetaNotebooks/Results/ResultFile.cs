@@ -66,7 +66,7 @@ public sealed record ResultFile
     /// </summary>
     public static string? CodeCommit => codeCommit.Value;
 
-    public static string? DescribeCommit()
+    private static string? DescribeCommit()
     {
         try
         {
