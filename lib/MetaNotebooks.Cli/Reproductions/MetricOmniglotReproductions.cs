@@ -1,3 +1,4 @@
+using MetaNotebooks.Algorithms.Metric;
 using MetaNotebooks.Experiments;
 
 namespace MetaNotebooks.Cli.Reproductions;
@@ -12,6 +13,7 @@ public sealed class MatchingOmniglotReproduction : IReproduction
           --iterations N   training episodes per model (two models, 1-shot and 5-shot, 20-way; default 20000)
           --iterations-1shot N, --iterations-5shot N   per model
           --fce            full-context embeddings (bidirectional LSTM over the support set, attention LSTM, 5 read steps)
+          --kernel K       support-normalized (default: f·g/‖g‖, the public re-implementations') or cosine (Eq. 2 as printed)
           --seed N         training seed (default 1)
           --hours H        at most H hours of training per model in this invocation, then evaluate; the same command resumes
           --restart        delete the checkpoints first
@@ -22,8 +24,11 @@ public sealed class MatchingOmniglotReproduction : IReproduction
         var iterations = options.Int("iterations", 20_000);
         var fce = options.Flag("fce");
         var seed = options.Int("seed", 1);
-        var config = MetricMethods.Matching(options.Int("iterations-1shot", iterations), options.Int("iterations-5shot", iterations), fce, seed);
-        return MetricReproduction.Run(config, run => MetricMethods.NewMatching(fce, seed * 100 + run.Training.Shots), options, context);
+        MatchingKernel kernel;
+        try { kernel = MetricMethods.ParseKernel(options.String("kernel") ?? "support-normalized"); }
+        catch (ArgumentException e) { throw new UsageException($"--kernel: {e.Message}"); }
+        var config = MetricMethods.Matching(options.Int("iterations-1shot", iterations), options.Int("iterations-5shot", iterations), fce, seed, kernel);
+        return MetricReproduction.Run(config, run => MetricMethods.NewMatching(fce, seed * 100 + run.Training.Shots, kernel), options, context);
     }
 }
 

@@ -16,14 +16,17 @@ public static class MetricMethods
 
     /// <summary>
     /// Matching networks: the paper gives neither the training way nor the optimiser; we train one model per shot on
-    /// 20-way episodes with 5 queries per class, Adam 1e-3 (no decay).
+    /// 20-way episodes with 5 queries per class, Adam 1e-3 (no decay). The kernel defaults to the re-implementations'
+    /// support-normalised form (see <see cref="MatchingKernel"/>); the paper's plain cosine is the other choice.
     /// </summary>
-    public static MetricOmniglotConfig Matching(int iterations1, int iterations5, bool fce, long seed = 1) => new()
+    public static MetricOmniglotConfig Matching(int iterations1, int iterations5, bool fce, long seed = 1,
+                                                MatchingKernel kernel = MatchingKernel.SupportNormalized) => new()
     {
         Experiment = fce ? "matching-fce-omniglot" : "matching-omniglot",
         PaperId = "vinyals2016-matching",
         Method = fce ? "Matching Nets FCE" : "Matching Nets",
         Seed = seed,
+        Variant = KernelName(kernel),
         PaperBudget = "training way, batch and length not given in the paper",
         Runs =
         [
@@ -32,11 +35,27 @@ public static class MetricMethods
         ],
     };
 
-    public static MatchingNetwork NewMatching(bool fce, long seed)
+    public static MatchingNetwork NewMatching(bool fce, long seed, MatchingKernel kernel = MatchingKernel.SupportNormalized)
     {
         using var g = new Generator((ulong)seed);
-        return new MatchingNetwork(new ConvEncoder(generator: g), fce, generator: g);
+        return new MatchingNetwork(new ConvEncoder(generator: g), fce, generator: g, kernel: kernel);
     }
+
+    /// <summary>The kernel as the results state it beside each number.</summary>
+    public static string KernelName(MatchingKernel kernel) => kernel switch
+    {
+        MatchingKernel.Cosine => "cosine kernel (Eq. 2 as printed)",
+        MatchingKernel.SupportNormalized => "kernel f·g/‖g‖ (support-normalised cosine, as the public re-implementations)",
+        _ => throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "unknown matching kernel"),
+    };
+
+    /// <summary>The CLI's and the notebooks' names of the kernels: "cosine", "support-normalized".</summary>
+    public static MatchingKernel ParseKernel(string name) => name switch
+    {
+        "cosine" => MatchingKernel.Cosine,
+        "support-normalized" => MatchingKernel.SupportNormalized,
+        _ => throw new ArgumentException($"unknown matching kernel '{name}': use cosine (the paper's Eq. 2) or support-normalized (f·g/‖g‖, the re-implementations')"),
+    };
 
     /// <summary>
     /// Relation networks: the authors' code trains one model per setting; we train one per shot on 20-way episodes

@@ -22,6 +22,8 @@ public sealed record MetricOmniglotConfig
     public required IReadOnlyList<MetricTrainingRun> Runs { get; init; }
     /// <summary>What the paper trained for, stated beside our budget.</summary>
     public required string PaperBudget { get; init; }
+    /// <summary>Where our learner departs from the paper's description (stated beside every number), or null.</summary>
+    public string? Variant { get; init; }
     public string TableId { get; init; } = "omniglot";
     /// <summary>Vinyals split part to train on: "trainval" (1,200 characters × 4 rotations) is the 1200/423 protocol.</summary>
     public string TrainPart { get; init; } = "trainval";
@@ -35,7 +37,7 @@ public sealed record MetricOmniglotConfig
 
     public JsonObject ToJson() => new()
     {
-        ["method"] = Method, ["train_part"] = TrainPart, ["eval_episodes"] = EvalEpisodes, ["eval_queries"] = EvalQueries,
+        ["method"] = Method, ["variant"] = Variant, ["train_part"] = TrainPart, ["eval_episodes"] = EvalEpisodes, ["eval_queries"] = EvalQueries,
         ["eval_seed"] = EvalSeed, ["seed"] = Seed,
         ["runs"] = new JsonArray(Runs.Select(r => (JsonNode)new JsonObject
         {
@@ -60,8 +62,8 @@ public sealed class MetricOmniglot(MetricOmniglotConfig config, Func<MetricTrain
     public string ModelPath(MetricTrainingRun run) => Path.Combine(paperDirectory, "results", $"{Config.Experiment}-{run.Slug}.model.mntd");
     public string ResultPath => Path.Combine(paperDirectory, "results", $"{Config.Experiment}.json");
 
-    public static string Budget(EpisodeTrainingOptions t, int done, string paper, double? trainSeconds = null) =>
-        $"{done:N0}{(done < t.Iterations ? $" of {t.Iterations:N0} planned" : "")} episodes" +
+    public static string Budget(EpisodeTrainingOptions t, int done, string paper, double? trainSeconds = null, string? variant = null) =>
+        (variant is null ? "" : $"{variant}; ") + $"{done:N0}{(done < t.Iterations ? $" of {t.Iterations:N0} planned" : "")} episodes" +
         $"{(trainSeconds is { } sec ? $" ({sec / 3600:0.00} h on {get_num_threads()} thread(s))" : "")} of {t.Ways}-way {t.Shots}-shot {t.Queries}-query{(t.TasksPerStep > 1 ? $" ×{t.TasksPerStep} per step" : "")}, Adam {t.LearningRate:g3}" +
         $"{(t.HalveEvery > 0 ? $" halved every {t.HalveEvery:N0}" : "")} (paper: {paper})";
 
@@ -89,7 +91,7 @@ public sealed class MetricOmniglot(MetricOmniglotConfig config, Func<MetricTrain
                 var s = EpisodeTrainer.Percent(acc);
                 log.WriteLine($"{Config.Method} {MetricOmniglotConfig.Column(ways, shots)}: {s.Mean:0.00} ± {s.Ci95:0.00}% over {s.Count} episodes");
                 cells.Add(new ResultCell(Config.TableId, Config.Method, MetricOmniglotConfig.Column(ways, shots), s.Mean, s.Ci95, s.Count,
-                                         Budget(run.Training, outcome.Iterations, Config.PaperBudget, outcome.Seconds)));
+                                         Budget(run.Training, outcome.Iterations, Config.PaperBudget, outcome.Seconds, Config.Variant)));
                 evals[MetricOmniglotConfig.Column(ways, shots)] = new JsonArray(acc.Select(a => (JsonNode)Math.Round(a, 4)).ToArray());
             }
             details[run.Slug] = new JsonObject

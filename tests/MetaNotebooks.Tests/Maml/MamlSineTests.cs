@@ -152,6 +152,7 @@ public class MamlSineTests
     [InlineData(new[] { "--meta-batch", "0" }, "--meta-batch must be positive")]
     [InlineData(new[] { "--iterations", "ten" }, "expects an integer")]
     [InlineData(new[] { "--no-such-option", "1" }, "unknown option")]
+    [InlineData(new[] { "matching-omniglot", "--kernel", "euclid" }, "--kernel: unknown matching kernel 'euclid'")]
     public void BadOptionsGiveClearErrors(string[] args, string message)
     {
         var error = Assert.Throws<UsageException>(() => new ReproduceCommand().Run(args));

@@ -62,6 +62,53 @@ public class MetricChapterTests
     }
 
     [Fact]
+    public void SupportNormalizedKernelScalesTheCosinesByTheQueryNorm()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(12);
+        var f = randn(2, 5, 8).relu();
+        var g = randn(2, 7, 8).relu() * 3;
+        var cosine = MatchingNetwork.Attention(f, g, MatchingKernel.Cosine);
+        var scaled = MatchingNetwork.Attention(f, g, MatchingKernel.SupportNormalized);
+
+        // By definition: softmaxᵢ(‖f‖ cos(f, gᵢ)); the support norms never matter, the query's norm is the temperature.
+        var cos = (f / f.norm(2, 2, keepdim: true)).bmm((g / g.norm(2, 2, keepdim: true)).transpose(1, 2));
+        Assert.True((cos * f.norm(2, 2, keepdim: true)).softmax(2).allclose(scaled, 1e-5, 1e-6));
+        Assert.True(MatchingNetwork.Attention(f, g * 10, MatchingKernel.SupportNormalized).allclose(scaled, 1e-5, 1e-6));
+        Assert.True(scaled.sum(2).sub(1).abs().max().item<float>() < 1e-5);
+        // The ranking of the support set is the cosine's; only the sharpness differs, and it grows with ‖f‖.
+        Assert.True(scaled.argmax(2).equal(cosine.argmax(2)));
+        Assert.False(scaled.allclose(cosine, 1e-3, 1e-4));
+        Assert.True(MatchingNetwork.Attention(f, g, MatchingKernel.Cosine).allclose(MatchingNetwork.Attention(f * 10, g, MatchingKernel.Cosine), 1e-5, 1e-6));
+        var sharper = MatchingNetwork.Attention(f * 10, g, MatchingKernel.SupportNormalized);
+        Assert.True(sharper.amax(2).mean().item<float>() > scaled.amax(2).mean().item<float>() + 0.05);
+    }
+
+    [Fact]
+    public void MatchingNetworksUseTheirKernelAndNameItInTheResults()
+    {
+        using var scope = NewDisposeScope();
+        using var batch = Episode(1, 4, 1, 2, 9);
+        using var plain = MetricMethods.NewMatching(false, 5, MatchingKernel.Cosine);
+        using var scaled = MetricMethods.NewMatching(false, 5, MatchingKernel.SupportNormalized);
+        plain.eval();
+        scaled.eval();
+        // Same seed, same encoder weights: the attention differs only through the kernel.
+        var (zs, zq) = (plain.Encoder.Embed(batch.SupportInputs), plain.Encoder.Embed(batch.QueryInputs));
+        Assert.True(scaled.AttentionWeights(batch).allclose(MatchingNetwork.Attention(zq, zs, MatchingKernel.SupportNormalized), 1e-4, 1e-5));
+        Assert.True(plain.AttentionWeights(batch).allclose(MatchingNetwork.Attention(zq, zs, MatchingKernel.Cosine), 1e-4, 1e-5));
+        Assert.Equal(MatchingKernel.SupportNormalized, MetricMethods.ParseKernel("support-normalized"));
+        Assert.Equal(MatchingKernel.Cosine, MetricMethods.ParseKernel("cosine"));
+        var e = Assert.Throws<ArgumentException>(() => MetricMethods.ParseKernel("euclid"));
+        Assert.Contains("unknown matching kernel 'euclid'", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MatchingNetwork(new ConvEncoder(), kernel: (MatchingKernel)7));
+        var config = MetricMethods.Matching(10, 10, fce: false);
+        Assert.Contains("support-normalised", config.Variant);
+        Assert.StartsWith(config.Variant!, MetricOmniglot.Budget(config.Runs[0].Training, 10, config.PaperBudget, variant: config.Variant));
+        Assert.Equal(config.Variant, config.ToJson()["variant"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void FullContextAttentionWeightsSumToOneAndGiveTheProbabilities()
     {
         using var scope = NewDisposeScope();

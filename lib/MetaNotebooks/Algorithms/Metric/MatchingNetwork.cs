@@ -5,6 +5,22 @@ using static MetaNotebooks.Torch.torch;
 
 namespace MetaNotebooks.Algorithms.Metric;
 
+/// <summary>How the attention kernel a(x̂, xᵢ) compares a query embedding f with a support embedding g.</summary>
+public enum MatchingKernel
+{
+    /// <summary>
+    /// f·g / (‖f‖ ‖g‖), Eq. 2 as the paper writes it. Every logit lies in [−1, 1] (in [0, 1] for ReLU embeddings), so
+    /// the softmax cannot be sharp: on 20 support examples a perfect match gets at most e/(e + 19) ≈ 0.125.
+    /// </summary>
+    Cosine,
+    /// <summary>
+    /// f·g / ‖g‖ = ‖f‖ cos(f, g): only the support embeddings are normalised, as in the widely used re-implementations
+    /// (AntreasAntoniou/MatchingNetworks, and the ports built on it). The query's norm is a learned inverse temperature
+    /// of the softmax; the ranking of the support set is still the cosine's.
+    /// </summary>
+    SupportNormalized,
+}
+
 /// <summary>
 /// Matching networks (Vinyals et al. 2016). A query x̂ is labelled by attention over the support set,
 /// ŷ = Σᵢ a(x̂, xᵢ) yᵢ (Eq. 1), with a(x̂, xᵢ) = softmaxᵢ cos(f(x̂), g(xᵢ)) (Eq. 2). Without full-context embeddings
@@ -16,6 +32,7 @@ namespace MetaNotebooks.Algorithms.Metric;
 /// rₖ = Σᵢ softmaxᵢ(hₖᵀ g(xᵢ)) g(xᵢ). The LSTM's recurrent input [hₖ₋₁, rₖ₋₁] is given as their sum, hₖ₋₁ + rₖ₋₁, so
 /// all sizes stay the embedding size (as oscarknagg/few-shot does; the paper gives no sizes).</item>
 /// </list>
+/// The kernel is <see cref="MatchingKernel"/>: the paper's cosine, or the re-implementations' support-normalised form.
 /// The loss is −log ŷ of the true class, averaged over queries (the paper's objective over sampled label sets:
 /// every training episode samples a fresh label set, support set and batch).
 /// </summary>
@@ -25,14 +42,18 @@ public sealed class MatchingNetwork : nn.Module, IEpisodeLearner, IEmbeddingClas
     public bool FullContext { get; }
     /// <summary>K, the attention LSTM's read steps (not given in the paper).</summary>
     public int ReadSteps { get; }
+    public MatchingKernel Kernel { get; }
     private readonly nn.LSTMCell? forwardCell, backwardCell, attentionCell;
     private readonly long dim;
 
-    public MatchingNetwork(ConvEncoder encoder, bool fullContext = false, int readSteps = 5, long embeddingSize = 64, Generator? generator = null)
+    public MatchingNetwork(ConvEncoder encoder, bool fullContext = false, int readSteps = 5, long embeddingSize = 64, Generator? generator = null,
+                           MatchingKernel kernel = MatchingKernel.Cosine)
     {
+        if (!Enum.IsDefined(kernel)) throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "unknown matching kernel");
         Encoder = RegisterModule("encoder", encoder);
         FullContext = fullContext;
         ReadSteps = readSteps;
+        Kernel = kernel;
         dim = embeddingSize;
         if (fullContext)
         {
@@ -97,11 +118,11 @@ public sealed class MatchingNetwork : nn.Module, IEpisodeLearner, IEmbeddingClas
         return (h.view(t, m, dim).MoveToOuterDisposeScope(), attention);
     }
 
-    /// <summary>a(x̂, xᵢ) = softmaxᵢ cos(f(x̂), g(xᵢ)): [T, M, NK].</summary>
-    public static Tensor Attention(Tensor f, Tensor g)
+    /// <summary>a(x̂, xᵢ) = softmaxᵢ k(f(x̂), g(xᵢ)) for queries f [T, M, D] and support g [T, NK, D]: [T, M, NK].</summary>
+    public static Tensor Attention(Tensor f, Tensor g, MatchingKernel kernel = MatchingKernel.Cosine)
     {
         using var scope = NewDisposeScope();
-        var fn = f / f.norm(2, 2, keepdim: true).clamp_min(1e-8);
+        var fn = kernel == MatchingKernel.Cosine ? f / f.norm(2, 2, keepdim: true).clamp_min(1e-8) : f;
         var gn = g / g.norm(2, 2, keepdim: true).clamp_min(1e-8);
         return fn.bmm(gn.transpose(1, 2)).softmax(2).MoveToOuterDisposeScope();
     }
@@ -141,7 +162,7 @@ public sealed class MatchingNetwork : nn.Module, IEpisodeLearner, IEmbeddingClas
         using var scope = NewDisposeScope();
         var g = SupportEmbedding(gPrime);
         var (f, _) = QueryEmbedding(fPrime, g);
-        return Attention(f, g).MoveToOuterDisposeScope();
+        return Attention(f, g, Kernel).MoveToOuterDisposeScope();
     }
 
     /// <summary>g′(xᵢ) [T, NK, D] and f′(x̂) [T, M, D]: support and queries through the encoder in one batch (batch norm sees both).</summary>
