@@ -31,11 +31,18 @@ public static class MetricFigures
     }
 
     /// <summary>The loss curve of one training run (one point per outcome.CurveEvery episodes, each the mean over its window).</summary>
-    public static Figure LossCurve(TrainingOutcome outcome, string title, string lossName = "loss")
+    public static Figure LossCurve(TrainingOutcome outcome, string title, string lossName = "loss") => LossCurves(title, (lossName, outcome));
+
+    /// <summary>Several runs' loss curves on one plot (the same training with two settings, say), one colour each.</summary>
+    public static Figure LossCurves(string title, params (string Name, TrainingOutcome Outcome)[] runs)
     {
         var figure = new Figure(title);
-        var x = outcome.LossCurve.Select((_, i) => (double)Math.Min((i + 1) * outcome.CurveEvery, outcome.Iterations));
-        figure.Add(new Scatter(x, outcome.LossCurve) { Name = lossName, Color = Palette.Get(0), Mode = outcome.LossCurve.Count < 20 ? ScatterMode.LinesMarkers : ScatterMode.Lines });
+        for (var r = 0; r < runs.Length; r++)
+        {
+            var (name, outcome) = runs[r];
+            var x = outcome.LossCurve.Select((_, i) => (double)Math.Min((i + 1) * outcome.CurveEvery, outcome.Iterations));
+            figure.Add(new Scatter(x, outcome.LossCurve) { Name = name, Color = Palette.Get(r), Mode = outcome.LossCurve.Count < 20 ? ScatterMode.LinesMarkers : ScatterMode.Lines });
+        }
         figure.XAxis.Title = "training episode";
         figure.YAxis.Title = "loss";
         return figure;

@@ -216,6 +216,12 @@ public class MetricChapterTests
         Assert.Equal([10.0, 20.0, 23.0], trace["x"]!.AsArray().Select(v => v!.GetValue<double>()));
         Assert.Equal([1.5, 1.2, 0.9], trace["y"]!.AsArray().Select(v => v!.GetValue<double>()));
         Assert.Equal("MSE", trace["name"]!.GetValue<string>());
+
+        var other = outcome with { LossCurve = [2.0, 1.0], CurveEvery = 5, Iterations = 10 };
+        var both = JsonNode.Parse(MetricFigures.LossCurves("two runs", ("a", outcome), ("b", other)).ToJson())!["data"]!.AsArray();
+        Assert.Equal(["a", "b"], both.Select(t => t!["name"]!.GetValue<string>()));
+        Assert.Equal([5.0, 10.0], both[1]!["x"]!.AsArray().Select(v => v!.GetValue<double>()));
+        Assert.NotEqual(both[0]!["line"]?.ToJsonString() ?? both[0]!["marker"]?.ToJsonString(), both[1]!["line"]?.ToJsonString() ?? both[1]!["marker"]?.ToJsonString());
     }
 
     [Fact]
