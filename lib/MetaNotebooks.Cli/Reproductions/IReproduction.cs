@@ -27,6 +27,13 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
 {
     public string PaperDirectory(string paperId) => Results.PaperReport.PaperDirectory(RepositoryRoot, paperId);
 
+    /// <summary>What --restart does: deletes the run's checkpoint files that exist (a fresh clone has none, nor their folder).</summary>
+    public static void DeleteCheckpoints(params IEnumerable<string> paths)
+    {
+        foreach (var path in paths)
+            if (File.Exists(path)) File.Delete(path);
+    }
+
     /// <summary>The end of every run: regenerates the paper's README, prints published vs ours, says what was written.</summary>
     public void Publish(string paperId, Results.ResultFile result, string resultPath)
     {

@@ -52,7 +52,7 @@ public sealed class MamlOmniglotReproduction : IReproduction
         var paperDir = context.PaperDirectory(PaperId);
         using var omniglot = Omniglot.Load(log: Console.Error);
         var run = new MamlOmniglot(config, paperDir, omniglot);
-        if (restart) { File.Delete(run.CheckpointPath); File.Delete(run.CurvePath); }
+        if (restart) ReproductionContext.DeleteCheckpoints(run.CheckpointPath, run.CurvePath);
         Console.Error.WriteLine($"Reproducing {Name} {config.Slug}: {config.MethodName}, {config.Ways}-way {config.Shots}-shot, {config.Iterations:N0} iterations " +
                                 $"of {config.MetaBatch} tasks, {config.InnerSteps} inner step(s) α = {config.InnerLearningRate}, {config.EvalSteps} test steps, " +
                                 $"{(config.Batched ? "batched" : "per-task loop")}, {torch.get_num_threads()} thread(s), seed {config.Seed}" +

@@ -37,8 +37,7 @@ public sealed class MamlSineReproduction : IReproduction
 
         var paperDir = context.PaperDirectory(PaperId);
         var run = new MamlSine(config, paperDir);
-        if (restart)
-            foreach (var m in Enum.GetValues<SineMethod>()) File.Delete(run.CheckpointPath(m));
+        if (restart) ReproductionContext.DeleteCheckpoints(Enum.GetValues<SineMethod>().Select(run.CheckpointPath));
         Console.Error.WriteLine($"Reproducing {Name}: {config.Iterations:N0} iterations × 3 learners, meta-batch {config.MetaBatch}, K = {config.K}, " +
                                 $"{(config.Batched ? "batched" : "per-task loop")}, {torch.get_num_threads()} thread(s), seed {config.Seed}.");
         var result = run.Run(context.Command, context.Cancel);

@@ -46,7 +46,7 @@ public sealed class MetaNetOmniglotReproduction : IReproduction
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         var paperDir = context.PaperDirectory(PaperId);
         var experiment = new MetaNetOmniglot(config, paperDir);
-        if (restart) File.Delete(experiment.CheckpointPath);
+        if (restart) ReproductionContext.DeleteCheckpoints(experiment.CheckpointPath);
         Console.Error.WriteLine($"Reproducing {Name} ({config.ModelOptions.Name}): {config.Episodes:N0} episodes of {config.Ways}-way 1-shot, " +
                                 $"{MetaNotebooks.Torch.torch.get_num_threads()} thread(s), seed {config.Seed}.");
         using var omniglot = Omniglot.Load(log: Console.Error);

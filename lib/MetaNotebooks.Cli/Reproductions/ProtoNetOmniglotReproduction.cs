@@ -51,8 +51,7 @@ public static class MetricReproduction
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         var paperDir = context.PaperDirectory(config.PaperId);
         var experiment = new MetricOmniglot(config, newLearner, paperDir);
-        if (restart)
-            foreach (var r in config.Runs) File.Delete(experiment.CheckpointPath(r));
+        if (restart) ReproductionContext.DeleteCheckpoints(config.Runs.Select(experiment.CheckpointPath));
         Console.Error.WriteLine($"Reproducing {config.Experiment}: {string.Join("; ", config.Runs.Select(r => $"{r.Slug}: {r.Training.Iterations:N0} episodes of {r.Training.Ways}-way {r.Training.Shots}-shot"))}, " +
                                 $"{MetaNotebooks.Torch.torch.get_num_threads()} thread(s), seed {config.Seed}.");
         using var omniglot = Omniglot.Load(log: Console.Error);

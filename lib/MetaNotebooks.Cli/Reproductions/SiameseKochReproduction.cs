@@ -50,8 +50,7 @@ public sealed class SiameseKochReproduction : IReproduction
         catch (ArgumentException e) { throw new UsageException(e.Message); }
 
         var run = new SiameseKoch(config, context.PaperDirectory(PaperId));
-        if (restart)
-            foreach (var f in new[] { run.CheckpointPath, run.HistoryPath, run.BestModelPath }) if (File.Exists(f)) File.Delete(f);
+        if (restart) ReproductionContext.DeleteCheckpoints(run.CheckpointPath, run.HistoryPath, run.BestModelPath);
         Console.Error.WriteLine($"Reproducing {Name}: Koch's twin CNN on 105×105 drawings, SGD lr {config.LearningRate} (×{config.LearningRateDecay} per epoch), " +
                                 $"momentum {config.MomentumStart} → {config.MomentumEnd} (+{config.MomentumRise}/epoch), weight decay {config.WeightDecay}, " +
                                 $"{config.BatchPairs} pairs per step, epochs of {config.EpochPairs:N0} pairs, " +

@@ -39,7 +39,7 @@ public sealed class SiameseMnistReproduction : IReproduction
         try { config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         var run = new SiameseMnist(config, context.PaperDirectory(PaperId));
-        if (restart && File.Exists(run.CheckpointPath)) File.Delete(run.CheckpointPath);
+        if (restart) ReproductionContext.DeleteCheckpoints(run.CheckpointPath);
         Console.Error.WriteLine($"Reproducing {Name}: {config.Iterations:N0} steps of {config.PairsPerStep} pairs, {torch.get_num_threads()} thread(s), seed {config.Seed}.");
         using var digits = MnistDigits.Load(log: Console.Error);
         var result = run.Run(digits, context.Command, context.Cancel);

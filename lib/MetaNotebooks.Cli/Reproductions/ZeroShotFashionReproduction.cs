@@ -39,7 +39,7 @@ public sealed class ZeroShotFashionReproduction : IReproduction
         try { config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         var run = new ZeroShotFashion(config, context.PaperDirectory(PaperId));
-        if (restart && File.Exists(run.CheckpointPath)) File.Delete(run.CheckpointPath);
+        if (restart) ReproductionContext.DeleteCheckpoints(run.CheckpointPath);
         Console.Error.WriteLine($"Reproducing {Name}: {config.Iterations:N0} episodes of {config.Ways}-way {config.Queries}-query, " +
                                 $"held out {string.Join(", ", config.Unseen.Select(c => FashionMnist.ClassNames[c]))}, {torch.get_num_threads()} thread(s), seed {config.Seed}.");
         using var train = FashionMnist.Load("train");
