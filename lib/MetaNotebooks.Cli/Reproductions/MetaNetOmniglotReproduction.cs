@@ -15,7 +15,7 @@ public sealed class MetaNetOmniglotReproduction : IReproduction
     public string OptionsHelp => """
           --episodes N     training episodes, one Adam step each (default 10000); checkpointed, rerun to resume
           --ways N         ways of training and test episodes (default 5; the paper: 5, 10, 15, 20)
-          --test-ways M    also test M-way through untrained M-way heads (train N / test M)
+          --test-ways M,…  also test M-way through untrained M-way heads (train N / test M), e.g. 5,20,100
           --variant V      metanet (default), minus (no task-level fast weights), plus (task-level fast weights in b),
                            fast-only (base learner without slow weights)
           --seed N         initialisation and training episodes (default 1); test episodes use a fixed seed
@@ -43,7 +43,7 @@ public sealed class MetaNetOmniglotReproduction : IReproduction
         var defaults = new MetaNetOmniglotConfig();
         var config = new MetaNetOmniglotConfig
         {
-            Episodes = options.Int("episodes", 10_000), Ways = options.Int("ways", 5), TestWays = options.Int("test-ways", 0),
+            Episodes = options.Int("episodes", 10_000), Ways = options.Int("ways", 5), TestWays = TestWays(options.String("test-ways")),
             Seed = options.Int("seed", 1), EvalEpisodes = options.Int("eval-episodes", 1000), Model = model,
             Hours = double.IsNaN(hours) ? null : hours, Mnist = options.Flag("mnist"),
             ContinualTrials = options.Int("continual-trials", 0), ContinualEvery = options.Int("continual-every", defaults.ContinualEvery),
@@ -63,5 +63,12 @@ public sealed class MetaNetOmniglotReproduction : IReproduction
         if (result is null) return 130;
         context.Publish(PaperId, result, experiment.ResultPath);
         return 0;
+    }
+
+    private static int[] TestWays(string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list)) return [];
+        var parts = list.Split(',', StringSplitOptions.TrimEntries);
+        return parts.Select(p => int.TryParse(p, out var m) ? m : throw new UsageException($"--test-ways expects a comma-separated list of integers such as 5,20,100, got '{list}'")).ToArray();
     }
 }

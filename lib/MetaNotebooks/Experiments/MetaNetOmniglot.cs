@@ -28,13 +28,13 @@ public sealed record MetaNetOmniglotConfig
     public int Queries { get; init; } = 10;
     /// <summary>Training episodes (one Adam step each). The paper's count is unknown (spec §6.2: the script runs until stopped).</summary>
     public int Episodes { get; init; } = 10_000;
-    /// <summary>Test ways besides n, each through an untrained M-way head (spec §7.3); at most one other size per model.</summary>
-    public int TestWays { get; init; }
+    /// <summary>Test ways besides n, each through an untrained M-way head (spec §7.3): train N-way, test M-way (Table 4).</summary>
+    public int[] TestWays { get; init; } = [];
     public int EvalEpisodes { get; init; } = 1000;
     public int EvalQueries { get; init; } = 10;
     public long EvalSeed { get; init; } = EpisodeTrainer.EvaluationSeed;
     public long Seed { get; init; } = 1;
-    /// <summary>The variant (MetaNet, MetaNet−, MetaNet+, fast-only); its Ways/TestWays/Seed are set from this config.</summary>
+    /// <summary>The variant (MetaNet, MetaNet−, MetaNet+, fast-only); its Ways and Seed are set from this config.</summary>
     public MetaNetOptions Model { get; init; } = new();
     public bool Rotate { get; init; } = true;
     /// <summary>At most this many hours of training in one invocation; the model is then evaluated with the episodes it
@@ -53,8 +53,9 @@ public sealed record MetaNetOmniglotConfig
     {
         if (Episodes < 0 || EvalEpisodes < 2) throw new ArgumentException($"--episodes must be ≥ 0 and --eval-episodes ≥ 2, got {Episodes} and {EvalEpisodes}");
         if (Hours is { } h && !(h > 0 && double.IsFinite(h))) throw new ArgumentException($"--hours must be a positive number of hours, got {h}");
-        if (Mnist && Ways != MnistWays && TestWays != MnistWays)
-            throw new ArgumentException($"--mnist scores {MnistWays}-way MNIST episodes through a {MnistWays}-way head: train with --ways {MnistWays} or add --test-ways {MnistWays} (got --ways {Ways}, --test-ways {TestWays})");
+        if (TestWays.Any(m => m < 2)) throw new ArgumentException($"--test-ways: every M must be ≥ 2, got {string.Join(",", TestWays)}");
+        if (Mnist && Ways != MnistWays && !TestWays.Contains(MnistWays))
+            throw new ArgumentException($"--mnist scores {MnistWays}-way MNIST episodes through a {MnistWays}-way head: train with --ways {MnistWays} or add {MnistWays} to --test-ways (got --ways {Ways}, --test-ways {string.Join(",", TestWays)})");
         if (ContinualTrials < 0 || ContinualEvery < 1 || ContinualEvalEpisodes < 2)
             throw new ArgumentException($"--continual-trials must be ≥ 0, --continual-every ≥ 1 and --continual-eval-episodes ≥ 2 (got {ContinualTrials}, {ContinualEvery}, {ContinualEvalEpisodes})");
         if (ContinualTrials > 0 && Ways > MnistDigits.Classes)
@@ -65,13 +66,13 @@ public sealed record MetaNetOmniglotConfig
     /// <summary>The MNIST one-shot test is 10-way, as Matching Networks' (the paper's comparison, Appendix B).</summary>
     public const int MnistWays = 10;
 
-    public MetaNetOptions ModelOptions => Model with { Ways = Ways, TestWays = TestWays, Seed = Seed };
+    public MetaNetOptions ModelOptions => Model with { Ways = Ways, Seed = Seed };
     public string Slug => $"{ModelOptions.Name.Replace("MetaNet", "metanet").Replace("−", "-minus").Replace("+", "-plus").Replace(" (", "-").Replace(")", "").Replace(' ', '-')}-{Ways}way";
 
     public JsonObject ToJson() => new()
     {
         ["method"] = ModelOptions.Name, ["ways"] = Ways, ["shots"] = Shots, ["queries"] = Queries, ["episodes"] = Episodes,
-        ["test_ways"] = TestWays, ["eval_episodes"] = EvalEpisodes, ["eval_queries"] = EvalQueries, ["eval_seed"] = EvalSeed,
+        ["test_ways"] = new JsonArray(TestWays.Select(m => (JsonNode)m).ToArray()), ["eval_episodes"] = EvalEpisodes, ["eval_queries"] = EvalQueries, ["eval_seed"] = EvalSeed,
         ["seed"] = Seed, ["rotate"] = Rotate, ["filters"] = Model.Filters, ["learning_rate"] = MetaNetOptions.LearningRate,
         ["clip_grad_norm"] = MetaNetOptions.ClipGradNorm, ["split"] = "MAML split: train + val = 1,200 characters, test 423",
         ["hours"] = Hours, ["mnist"] = Mnist, ["continual_trials"] = ContinualTrials, ["continual_every"] = ContinualEvery,
@@ -145,7 +146,7 @@ public sealed class MetaNetOmniglot(MetaNetOmniglotConfig config, string paperDi
                       $"({outcome.Seconds / 3600:0.00} h on {get_num_threads()} thread(s)) of {Config.Ways}-way {Config.Shots}-shot {Config.Queries}-query";
         var cells = new List<ResultCell>();
         var evals = new JsonObject();
-        foreach (var ways in new[] { Config.Ways, Config.TestWays }.Where(w => w > 0).Distinct())
+        foreach (var ways in Config.TestWays.Prepend(Config.Ways).Distinct())
         {
             var acc = EpisodeTrainer.Evaluate(metanet, test, ways, Config.Shots, Config.EvalQueries, Config.EvalEpisodes, Config.EvalSeed, chunk: 1, showProgress: showProgress);
             var s = EpisodeTrainer.Percent(acc);

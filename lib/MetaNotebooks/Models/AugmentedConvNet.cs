@@ -36,8 +36,9 @@ public sealed record WeightSet(IReadOnlyList<Tensor> Convs, Tensor Fc1, Tensor? 
 /// [M, G·C, H, W] (spec §10.3), grouped fc layers as bmm.
 /// </para>
 /// <para>
-/// Parameters, in order: conv1…conv5 weights, fc1 weight, then the head [ways, 64] if ways &gt; 0 and an untrained
-/// test head [testWays, 64] if testWays differs (spec §7.3: used only for M-way episodes after N-way training).
+/// Parameters, in order: conv1…conv5 weights, fc1 weight, then the head [ways, 64] if ways &gt; 0. An M-way episode
+/// with M ≠ ways uses an untrained test head [M, 64] (spec §7.3), made on first use from its own seed and M: not a
+/// parameter, so one trained model (and checkpoint) serves every M, and its initialisation does not depend on them.
 /// Initialisation as Chainer's defaults (spec §2.7): N(0, 1/fan_in).
 /// </para>
 /// </summary>
@@ -48,20 +49,21 @@ public sealed class AugmentedConvNet : nn.Module
     public int Filters { get; }
     /// <summary>Size of the head that training uses; 0: no head (u of MetaNet−).</summary>
     public int Ways { get; }
-    /// <summary>Size of the separate untrained test head; 0: none.</summary>
-    public int TestWays { get; }
 
     private readonly Tensor[] convs = new Tensor[Blocks];
     private readonly Tensor fc1;
-    private readonly Tensor? head, testHead;
+    private readonly Tensor? head;
+    private readonly ulong testHeadSeed;
+    private readonly Dictionary<int, Tensor> testHeads = new();
 
-    public AugmentedConvNet(int ways, int testWays = 0, Generator? generator = null, ScalarType? dtype = null, int filters = 64, int inChannels = 1)
+    /// <param name="testHeadSeed">Seeds the untrained M-way test heads (with M), independently of `generator`.</param>
+    public AugmentedConvNet(int ways, Generator? generator = null, ScalarType? dtype = null, int filters = 64, int inChannels = 1, ulong testHeadSeed = 0)
     {
-        if (ways < 0 || testWays < 0 || filters < 1 || inChannels < 1)
-            throw new ArgumentOutOfRangeException(nameof(ways), $"need ways, test ways ≥ 0 and filters, channels ≥ 1; got {ways}, {testWays}, {filters}, {inChannels}");
+        if (ways < 0 || filters < 1 || inChannels < 1)
+            throw new ArgumentOutOfRangeException(nameof(ways), $"need ways ≥ 0 and filters, channels ≥ 1; got {ways}, {filters}, {inChannels}");
         Filters = filters;
         Ways = ways;
-        TestWays = testWays == ways ? 0 : testWays;
+        this.testHeadSeed = testHeadSeed;
         long c = inChannels;
         for (var i = 0; i < Blocks; i++)
         {
@@ -70,7 +72,6 @@ public sealed class AugmentedConvNet : nn.Module
         }
         fc1 = RegisterParameter("fc1.weight", LeCunNormal([filters, filters], generator, dtype));
         if (ways > 0) head = RegisterParameter("head.weight", LeCunNormal([ways, filters], generator, dtype));
-        if (TestWays > 0) testHead = RegisterParameter("test_head.weight", LeCunNormal([TestWays, filters], generator, dtype));
     }
 
     /// <summary>Chainer's default initialiser: N(0, 1/fan_in), fan_in = in-channels × kernel area or in-features.</summary>
@@ -86,16 +87,26 @@ public sealed class AugmentedConvNet : nn.Module
     public Tensor Fc1Weight => fc1;
 
     /// <summary>
-    /// The head for n-way episodes: the trained head when n = <see cref="Ways"/>, the test head when n =
-    /// <see cref="TestWays"/> (spec §7.3), none when the network has no heads.
+    /// The head for n-way episodes: the trained head when n = <see cref="Ways"/>, otherwise the untrained n-way test head
+    /// (spec §7.3; LeCun-normal from the test-head seed and n, the same on every call), none when the network has no heads.
     /// </summary>
     public Tensor? HeadFor(int ways)
     {
         if (Ways == 0) return null;
         if (ways == Ways) return head;
-        if (ways == TestWays) return testHead;
-        throw new ArgumentException($"this network has heads for {Ways} ways{(TestWays > 0 ? $" and {TestWays} ways" : "")}, not {ways}; " +
-                                    "give the test size when building it (MetaNetOptions.TestWays) to evaluate M-way after N-way training.");
+        if (ways < 2) throw new ArgumentOutOfRangeException(nameof(ways), ways, "an episode needs at least 2 ways");
+        lock (testHeads)
+        {
+            if (!testHeads.TryGetValue(ways, out var testHead))
+            {
+                using var g = new Generator(unchecked(testHeadSeed * 1_000_003UL + (ulong)ways));
+                using var initial = LeCunNormal([ways, Filters], g, fc1.dtype);
+                // Meta-information needs its gradients (spec §7.3), but no optimiser ever sees it.
+                testHead = initial.to(fc1.device, copy: true).requires_grad_().DetachFromDisposeScope();
+                testHeads[ways] = testHead;
+            }
+            return testHead;
+        }
     }
 
     /// <summary>The slow weights as a branch, with the head for n-way episodes.</summary>
@@ -208,6 +219,16 @@ public sealed class AugmentedConvNet : nn.Module
 
     /// <summary>h [G, M, D] times a shared [out, D] or grouped [G, out, D] weight → [G, M, out].</summary>
     private static Tensor Fc(Tensor h, Tensor w) => w.dim() == 2 ? F.linear(h, w) : h.bmm(w.transpose(1, 2));
+
+    public override void Dispose()
+    {
+        lock (testHeads)
+        {
+            foreach (var h in testHeads.Values) h.Dispose();
+            testHeads.Clear();
+        }
+        base.Dispose();
+    }
 
     private static Tensor SumBranches(Tensor h, IEnumerable<Tensor> weights, bool relu)
     {

@@ -64,11 +64,14 @@ public class ShapeAndCountTests
         Assert.NotNull(plus.Network.BaseTaskConv);
         Assert.Equal(2 * 152_448 + 2 * 501 + 4 * 1_861, Count(plus.Network));
 
-        using var swap = new MetaNetLearner(new MetaNetOptions { TestWays = 20 });
+        using var swap = new MetaNetLearner(new MetaNetOptions());
+        var parameters = Count(swap.Network);
         Assert.Equal(20 * 64, swap.Network.Base.HeadFor(20)!.numel());
         Assert.Equal(20 * 64, swap.Network.Embedding.HeadFor(20)!.numel());
         Assert.Equal(4_096 + 20 * 64, swap.Network.BaseFcLayout(20).Size);
-        Assert.Throws<ArgumentException>(() => swap.Network.Base.HeadFor(10));
+        Assert.Equal(100 * 64, swap.Network.Base.HeadFor(100)!.numel());
+        Assert.Equal(parameters, Count(swap.Network));                // test heads are not parameters
+        Assert.Throws<ArgumentOutOfRangeException>(() => swap.Network.Base.HeadFor(1));
     }
 
     [Fact]

@@ -20,8 +20,9 @@ public sealed class MetaNetModel : nn.Module
         Options = options;
         using var g = new Generator((ulong)options.Seed);
         var uHeads = options.TaskLevelFastWeights && options.EmbeddingLoss == EmbeddingLoss.CrossEntropy;
-        Base = RegisterModule("b", new AugmentedConvNet(options.Ways, options.TestWays, g, dtype, options.Filters));
-        Embedding = RegisterModule("u", new AugmentedConvNet(uHeads ? options.Ways : 0, uHeads ? options.TestWays : 0, g, dtype, options.Filters));
+        // Test heads (M-way after n-way training) come from their own seeds: b's and u's differ, and neither moves g.
+        Base = RegisterModule("b", new AugmentedConvNet(options.Ways, g, dtype, options.Filters, testHeadSeed: unchecked((ulong)options.Seed * 2 + 1)));
+        Embedding = RegisterModule("u", new AugmentedConvNet(uHeads ? options.Ways : 0, g, dtype, options.Filters, testHeadSeed: unchecked((ulong)options.Seed * 2 + 2)));
         ExampleConv = RegisterModule("m_conv", CoordinateMlp.Create(g, dtype));
         ExampleFc = RegisterModule("m_fc", CoordinateMlp.Create(g, dtype));
         if (options.TaskLevelFastWeights)

@@ -29,12 +29,6 @@ public sealed record MetaNetOptions
     /// <summary>n: the size of the heads that training uses (5 in the authors' Omniglot script).</summary>
     public int Ways { get; init; } = 5;
 
-    /// <summary>
-    /// M ≠ n: add never-trained M-way heads to b and u, used only for M-way episodes after n-way training (spec §7.3,
-    /// added to the Omniglot model as §8.5 says). 0: none.
-    /// </summary>
-    public int TestWays { get; init; }
-
     /// <summary>Task-level fast weights Q* in u from the LSTM d (spec §4.3). false: MetaNet− (spec §8.1).</summary>
     public bool TaskLevelFastWeights { get; init; } = true;
 
@@ -79,7 +73,6 @@ public sealed record MetaNetOptions
     public void Validate()
     {
         if (Ways < 2) throw new ArgumentOutOfRangeException(nameof(Ways), Ways, "MetaNet needs at least 2 ways.");
-        if (TestWays < 0 || TestWays == 1) throw new ArgumentOutOfRangeException(nameof(TestWays), TestWays, "test ways must be 0 (none) or ≥ 2.");
         if (TaskSteps < 1 || ContrastivePairs < 1 || Filters < 1) throw new ArgumentException($"task steps, contrastive pairs and filters must be ≥ 1; got {TaskSteps}, {ContrastivePairs}, {Filters}.");
         if (!TaskLevelFastWeights && EmbeddingLoss == EmbeddingLoss.Contrastive)
             throw new ArgumentException("the contrastive embedding loss feeds the task-level generator, which MetaNet− does not have.");

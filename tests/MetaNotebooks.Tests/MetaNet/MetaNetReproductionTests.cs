@@ -6,15 +6,17 @@ using MetaNotebooks.Tests.Data;
 
 namespace MetaNotebooks.Tests.MetaNet;
 
-/// <summary>MetaNet's MNIST settings (Appendix B out of domain, §5.3 continual learning) and the --hours budget.</summary>
+/// <summary>MetaNet's reproduction settings: MNIST (Appendix B out of domain, §5.3 continual learning), M-way test heads, the --hours budget.</summary>
 [Collection(OmniglotCollection.Name)]
-public class MetaNetMnistTests(OmniglotFixture fixture)
+public class MetaNetReproductionTests(OmniglotFixture fixture)
 {
     [Theory]
-    [InlineData(new[] { "metanet-omniglot", "--mnist" }, "--mnist scores 10-way MNIST episodes through a 10-way head: train with --ways 10 or add --test-ways 10")]
+    [InlineData(new[] { "metanet-omniglot", "--mnist" }, "--mnist scores 10-way MNIST episodes through a 10-way head: train with --ways 10 or add 10 to --test-ways")]
     [InlineData(new[] { "metanet-omniglot", "--ways", "20", "--continual-trials", "10" }, "MNIST, which has 10 classes: use --ways ≤ 10")]
     [InlineData(new[] { "metanet-omniglot", "--continual-every", "0" }, "--continual-every ≥ 1")]
     [InlineData(new[] { "metanet-omniglot", "--hours", "0" }, "--hours must be a positive number of hours")]
+    [InlineData(new[] { "metanet-omniglot", "--test-ways", "20,x" }, "--test-ways expects a comma-separated list of integers such as 5,20,100, got '20,x'")]
+    [InlineData(new[] { "metanet-omniglot", "--test-ways", "20,1" }, "--test-ways: every M must be ≥ 2, got 20,1")]
     public void BadOptionsGiveClearErrors(string[] args, string message)
     {
         var error = Assert.Throws<UsageException>(() => new ReproduceCommand().Run(args));
@@ -32,7 +34,7 @@ public class MetaNetMnistTests(OmniglotFixture fixture)
         using var dir = new TempDirectory();
         var config = new MetaNetOmniglotConfig
         {
-            Episodes = 2, EvalEpisodes = 4, TestWays = 10, Mnist = true, ContinualTrials = 4, ContinualEvery = 2, ContinualEvalEpisodes = 2,
+            Episodes = 2, EvalEpisodes = 4, TestWays = [10], Mnist = true, ContinualTrials = 4, ContinualEvery = 2, ContinualEvalEpisodes = 2,
             Model = new MetaNetOptions { Filters = 8, TaskLevelFastWeights = false },
         };
         var experiment = new MetaNetOmniglot(config, dir.Path);
