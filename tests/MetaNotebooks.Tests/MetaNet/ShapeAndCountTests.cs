@@ -80,6 +80,26 @@ public class ShapeAndCountTests
         Assert.InRange(w.std().item<float>(), 1 / 24.0 * 0.97, 1 / 24.0 * 1.03);
         var lstm = metanet.Network.TaskConv!.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         Assert.Equal(0, lstm["lstm.bias"].abs().sum().item<float>()); // forget gate bias 0 as well (Chainer v1)
+        Assert.Equal(0, lstm["out.bias"].abs().sum().item<float>());
+    }
+
+    /// <summary>
+    /// m's layers are Chainer Linears (spec §2.7): N(0, 1/in), zero bias. m sees no layer's fan-in, so at initialisation
+    /// it turns each gradient coordinate into a number of order 0.1–1 (the memory's fast kernels are several times
+    /// larger than the slow ones, N(0, 1/576)): what makes MetaNet's first loss huge (chapter 8, §8.5).
+    /// </summary>
+    [Fact]
+    public void TheExampleLevelGeneratorIsInitialisedAsChainersLinear()
+    {
+        using var metanet = new MetaNetLearner();
+        using var scope = NewDisposeScope();
+        foreach (var m in new[] { metanet.Network.ExampleConv, metanet.Network.ExampleFc })
+        {
+            var p = m.parameters();
+            Assert.Equal(6, p.Count);
+            Assert.InRange(p[2].std().item<float>(), Math.Sqrt(1 / 20.0) * 0.85, Math.Sqrt(1 / 20.0) * 1.15);   // 20 → 20: 400 weights
+            for (var i = 1; i < p.Count; i += 2) Assert.Equal(0, p[i].abs().sum().item<float>());
+        }
     }
 
     private static long Count(nn.Module m) => m.parameters().Sum(p => p.numel());
