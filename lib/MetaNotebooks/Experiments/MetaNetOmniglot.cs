@@ -48,6 +48,8 @@ public sealed record MetaNetOmniglotConfig
     public int ContinualEvery { get; init; } = 400;
     /// <summary>Test episodes per point of the continual curve: the first ones of the fixed evaluation episodes.</summary>
     public int ContinualEvalEpisodes { get; init; } = 200;
+    /// <summary>Episodes per point of the loss curve (each point the mean over its window).</summary>
+    public int CurveEvery { get; init; } = 100;
 
     public void Validate()
     {
@@ -104,15 +106,18 @@ public sealed class MetaNetOmniglot(MetaNetOmniglotConfig config, string paperDi
     /// <summary>
     /// The training loop: episode i comes from a sampler seeded by (seed, i), so a resumed run sees the episodes an
     /// uninterrupted one would (the contrastive variant's pair sampler is the exception: its state is not checkpointed).
+    /// Without `checkpoint` (a chapter's short run) nothing is read from or written to <see cref="CheckpointPath"/>.
     /// </summary>
-    public TrainingOutcome Train(MetaNet metanet, ClassIndexedDataset train, bool showProgress = true, CancellationToken cancel = default)
+    public TrainingOutcome Train(MetaNet metanet, ClassIndexedDataset train, bool showProgress = true, CancellationToken cancel = default, bool checkpoint = true)
     {
+        if (Config.CurveEvery < 1) throw new ArgumentOutOfRangeException(nameof(Config.CurveEvery), Config.CurveEvery, "the loss curve needs at least one episode per point.");
         var model = metanet.Network;
         var parameters = model.parameters();
         using var optimizer = new optim.Adam(parameters, MetaNetOptions.LearningRate);
-        var loop = new TrainingLoop($"{MetaNetOmniglotConfig.ExperimentName} {Config.Slug}", model, optimizer, Config.Episodes, CheckpointPath)
+        var loop = new TrainingLoop($"{MetaNetOmniglotConfig.ExperimentName} {Config.Slug}", model, optimizer, Config.Episodes, checkpoint ? CheckpointPath : null)
         {
             ShowProgress = showProgress,
+            CurveEvery = Config.CurveEvery,
             BeforeStep = () => EpisodeTrainer.ClipGradNorm(parameters, MetaNetOptions.ClipGradNorm),
         };
         EpisodeAugmentation? rotate = Config.Rotate ? EpisodeAugmentations.RandomRotationPerClass : null;

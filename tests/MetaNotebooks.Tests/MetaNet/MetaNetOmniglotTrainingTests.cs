@@ -63,4 +63,20 @@ public class MetaNetOmniglotTrainingTests(OmniglotFixture fixture, ITestOutputHe
         var cell = Assert.Single(result.Cells);
         Assert.Equal(("omniglot", "MetaNet−", "5-way", 2), (cell.Table, cell.Method, cell.Column, cell.Count));
     }
+
+    /// <summary>A chapter's short run: no checkpoint read or written, one loss-curve point per CurveEvery episodes.</summary>
+    [RequiresDataFact(OmniglotFixture.Background, OmniglotFixture.Evaluation)]
+    public void AShortRunWithoutCheckpointKeepsNoFileAndHasItsCurve()
+    {
+        using var dir = new TempDirectory();
+        using var train = MetaNetOmniglot.TrainCharacters(fixture.Omniglot);
+        var experiment = new MetaNetOmniglot(new MetaNetOmniglotConfig { Episodes = 3, CurveEvery = 1, Model = new MetaNetOptions { Filters = 8 } }, dir.Path);
+        using var metanet = new MetaNetLearner(experiment.Config.ModelOptions);
+        var outcome = experiment.Train(metanet, train, showProgress: false, checkpoint: false);
+        Assert.True(outcome.Completed);
+        Assert.Equal(3, outcome.LossCurve.Count);
+        Assert.False(File.Exists(experiment.CheckpointPath));
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "checkpoints")));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MetaNetOmniglot(experiment.Config with { CurveEvery = 0 }, dir.Path).Train(metanet, train, showProgress: false, checkpoint: false));
+    }
 }

@@ -83,6 +83,52 @@ public class ShapeAndCountTests
         Assert.InRange(w.std().item<float>(), 1 / 24.0 * 0.97, 1 / 24.0 * 1.03);
         var lstm = metanet.Network.TaskConv!.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         Assert.Equal(0, lstm["lstm.bias"].abs().sum().item<float>()); // forget gate bias 0 as well (Chainer v1)
+        Assert.Equal(0, lstm["out.bias"].abs().sum().item<float>());
+    }
+
+    /// <summary>
+    /// m's layers are Chainer Linears (spec §2.7): N(0, 1/in), zero bias. m sees no layer's fan-in, so at initialisation
+    /// it turns each gradient coordinate into a number of order 0.1–1 (the memory's fast kernels are several times
+    /// larger than the slow ones, N(0, 1/576)): what makes MetaNet's first loss huge (chapter 8, §8.5).
+    /// </summary>
+    [Fact]
+    public void TheExampleLevelGeneratorIsInitialisedAsChainersLinear()
+    {
+        using var metanet = new MetaNetLearner();
+        using var scope = NewDisposeScope();
+        foreach (var m in new[] { metanet.Network.ExampleConv, metanet.Network.ExampleFc })
+        {
+            var p = m.parameters();
+            Assert.Equal(6, p.Count);
+            Assert.InRange(p[2].std().item<float>(), Math.Sqrt(1 / 20.0) * 0.85, Math.Sqrt(1 / 20.0) * 1.15);   // 20 → 20: 400 weights
+            for (var i = 1; i < p.Count; i += 2) Assert.Equal(0, p[i].abs().sum().item<float>());
+        }
+    }
+
+    /// <summary>
+    /// With the spec's initialisation the fast branches swamp the slow ones: m's fast weights do not scale with fan-in,
+    /// so the augmented network's summed query loss is orders of magnitude above chance while the slow network alone is
+    /// at chance (chapter 8, §8.5: the first training loss of ~10⁷). A scale or normalisation on the generated weights
+    /// would leave the authors' code (docs/metanet.md §2.4, §2.7) and fail here. Seed-dependent: seeds 1–4 start this
+    /// way (10⁷–10¹¹); with seed 5 m's initial output is negative wherever the features lie and the fast branches are
+    /// silent from the start.
+    /// </summary>
+    [Fact]
+    public void AtInitialisationTheFastBranchesSwampTheSlowOnes()
+    {
+        using var metanet = new MetaNetLearner(new MetaNetOptions { Seed = 1 });
+        using var scope = NewDisposeScope();
+        using var g = new Generator(2);
+        Tensor Strokes(long n) => (rand([n, 1, 28, 28], g) < 0.15).to(ScalarType.Float32);   // sparse ink on a 0 background, as Omniglot
+        var (support, queries) = (Strokes(5), Strokes(50));
+        var labels = arange(5L);
+        var queryLabels = arange(50L).remainder(5);
+        var episode = metanet.Run(support, labels, queries, 5);
+        var augmented = F.cross_entropy(episode.Logits, queryLabels, reduction: nn.Reduction.Sum).item<double>();
+        var slowOnly = F.cross_entropy(AugmentedConvNet.Logits(queries, [metanet.Network.Base.Slow(5)]), queryLabels, reduction: nn.Reduction.Sum).item<double>();
+        var chance = 50 * Math.Log(5);
+        Assert.InRange(slowOnly, 0.9 * chance, 1.1 * chance);
+        Assert.True(augmented > 1e3 * chance, $"the augmented loss at initialisation should dwarf chance ({chance:0.0}); got {augmented:0.0e0}");
     }
 
     private static long Count(nn.Module m) => m.parameters().Sum(p => p.numel());
