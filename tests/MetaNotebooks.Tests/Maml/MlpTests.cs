@@ -13,26 +13,26 @@ public class MlpTests
         using var scope = NewDisposeScope();
         const int tasks = 4;
         var x = randn([tasks, 6, 1], g, ScalarType.Float64);
-        // Different parameters per task, so that a task reading another task's weights (or a mis-broadcast bias) shows.
-        var perTask = model.PerTask(model.parameters(), tasks).Select(p => p + 0.5 * randn(p.shape, g, ScalarType.Float64)).ToArray();
-        Assert.Equal([tasks, 1, 5], perTask[1].shape);
+        // A network of its own per task (the shared one perturbed), so that a task reading another's weights shows.
+        var own = Enumerable.Range(0, tasks).Select(_ => model.parameters().Select(p => p + 0.5 * randn(p.shape, g, ScalarType.Float64)).ToArray()).ToArray();
+        var perTask = Enumerable.Range(0, model.parameters().Count).Select(i => cat(own.Select(o => model.PerTask(o, 1)[i]).ToArray(), 0)).ToArray();
         var batched = model.forward(x, perTask);
         Assert.Equal([tasks, 6, 1], batched.shape);
         for (var t = 0; t < tasks; t++)
         {
-            var own = perTask.Select((p, i) => i % 2 == 0 ? p.select(0, t) : p.select(0, t).squeeze(0)).ToArray();
-            var alone = model.forward(x.select(0, t), own);
+            var alone = model.forward(x.select(0, t), own[t]);
             Assert.True(batched.select(0, t).allclose(alone, rtol: 1e-12, atol: 1e-12), $"task {t}: batched and single-task outputs differ");
         }
     }
 
     [Fact]
-    public void PerTaskBiasWithoutItsRowAxisIsRejected()
+    public void PerTaskParametersInAnotherLayoutAreRejected()
     {
         using var model = new Mlp(1, 5, 1);
         using var scope = NewDisposeScope();
-        var p = model.parameters().Select(q => q.expand([3, .. q.shape])).ToArray();   // b as [tasks, out]
+        var p = model.parameters().Select(q => q.expand([3, .. q.shape])).ToArray();   // [tasks, …shape]: W not transposed, b without its row axis
         var e = Assert.Throws<ArgumentException>(() => model.forward(randn(3, 2, 1), p));
-        Assert.Contains("[tasks, 1, out]", e.Message);
+        Assert.Contains("Mlp.PerTask", e.Message);
+        Assert.Equal([3, 2, 1], model.forward(randn(3, 2, 1), model.PerTask(model.parameters(), 3)).shape);
     }
 }
