@@ -28,7 +28,7 @@ public sealed class Mlp : nn.Module, ITaskBatchedModel
     /// second-order MAML would differentiate in each of its passes): W as [tasks, in, out] (Wᵀ, what h·W takes), except
     /// that a layer with one output keeps [tasks, 1, in] (a broadcast product); b as [tasks, 1, out] (the row axis it is
     /// broadcast over). Against [tasks, out, in] and [tasks, out] with a transpose and an unsqueeze in every layer, this
-    /// takes ~8% off a second-order sine meta-iteration (meta-batch 25, K = 10, 1 thread, CPU clock).
+    /// takes ~7% off a second-order sine meta-iteration (meta-batch 25, K = 10, 1 thread, CPU clock).
     /// </summary>
     public IReadOnlyList<Tensor> PerTask(IReadOnlyList<Tensor> parameters, long tasks)
     {
@@ -67,7 +67,7 @@ public sealed class Mlp : nn.Module, ITaskBatchedModel
     /// A layer with one input or one output is a broadcast product, not a matrix product: libtorch's CPU bmm runs one
     /// small GEMM per task, and second-order MAML differentiates each bmm twice, so the sine network's 1→40 and 40→1
     /// layers cost three times more as bmm than as element-wise products (measured in `mn bench maml.sine`). bmm then
-    /// add has a cheaper double backward than the fused baddbmm (and addcmul than product + bias: measured no faster).
+    /// add has a cheaper double backward than the fused baddbmm, and the fused addcmul was no faster than product + bias.
     /// </summary>
     private static Tensor PerTaskAffine(Tensor h, Tensor w, Tensor b, long inputs, long outputs)
     {
