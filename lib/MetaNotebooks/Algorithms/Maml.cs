@@ -1,3 +1,4 @@
+using MetaNotebooks.Models;
 using MetaNotebooks.Tasks;
 using MetaNotebooks.Torch;
 using static MetaNotebooks.Torch.torch;
@@ -99,16 +100,23 @@ public sealed class Maml
 
     /// <summary>
     /// The same meta-objective with the whole meta-batch in one batched computation: θ is expanded to one copy per
-    /// task ([tasks, …], a view), each task adapts its copy, and the query losses are averaged.
+    /// task (<see cref="PerTask"/>, a view), each task adapts its copy, and the query losses are averaged.
     /// </summary>
     public Tensor MetaLossBatched(TaskBatch batch)
     {
-        var perTask = Model.parameters().Select(p => p.expand([batch.Count, .. p.shape])).ToArray();
+        var perTask = PerTask(Model, Model.parameters(), batch.Count);
         var adapted = Adapt(perTask, batch.SupportInputs, batch.SupportTargets, Options.InnerSteps, Options.InnerLearningRate, createGraph: !Options.FirstOrder);
         using var predictions = Model.forward(batch.QueryInputs, adapted);
         using var losses = Loss(predictions, batch.QueryTargets);
         return losses.mean();
     }
+
+    /// <summary>
+    /// One view of `parameters` per task, in the layout the model's batched forward takes: its own
+    /// (<see cref="ITaskBatchedModel"/>) or [tasks, …shape].
+    /// </summary>
+    public static IReadOnlyList<Tensor> PerTask(nn.Module model, IReadOnlyList<Tensor> parameters, long tasks) =>
+        model is ITaskBatchedModel batched ? batched.PerTask(parameters, tasks) : parameters.Select(p => p.expand([tasks, .. p.shape])).ToArray();
 
     /// <summary>
     /// Fine-tunes from the model's parameters on each task's support set with plain SGD and returns the query loss
@@ -119,7 +127,8 @@ public sealed class Maml
     public static Tensor FineTuneCurve(nn.Module model, TaskLoss loss, TaskBatch batch, int steps, double stepSize, TaskMetric? metric = null)
     {
         using var scope = NewDisposeScope();
-        var current = (IReadOnlyList<Tensor>)model.parameters().Select(p => p.detach().expand([batch.Count, .. p.shape]).requires_grad_()).ToArray();
+        var detached = model.parameters().Select(p => p.detach()).ToArray();
+        IReadOnlyList<Tensor> current = PerTask(model, detached, batch.Count).Select(p => p.requires_grad_()).ToArray();
         var curve = new List<Tensor>();
         for (var s = 0; s <= steps; s++)
         {
