@@ -31,6 +31,7 @@ public sealed partial class Tensor
     public Tensor sqrt_() => InPlace(10, 0, "sqrt_");
     public Tensor neg_() => InPlace(11, 0, "neg_");
     public Tensor exp_() => InPlace(12, 0, "exp_");
+    public Tensor erfinv_() => InPlace(13, 0, "erfinv_");
 
     public Tensor clamp_(double? min = null, double? max = null)
     {

@@ -6,7 +6,7 @@ public sealed partial class Tensor
     internal enum Unary
     {
         Neg, Exp, Log, Sin, Cos, Tanh, Sigmoid, Relu, Abs, Sqrt, Sign, Floor, Ceil, Round, LogicalNot, Square, Rsqrt,
-        Log1p, Expm1, Reciprocal, IsNan, Erf, Clone, Contiguous, Detach, IsFinite, Log2, Trunc, T, Silu,
+        Log1p, Expm1, Reciprocal, IsNan, Erf, Clone, Contiguous, Detach, IsFinite, Log2, Trunc, T, Silu, Erfinv,
     }
 
     internal enum Binary
@@ -137,6 +137,8 @@ public sealed partial class Tensor
     public Tensor round() => Apply(Unary.Round);
     public Tensor trunc() => Apply(Unary.Trunc);
     public Tensor erf() => Apply(Unary.Erf);
+    /// <summary>The inverse of erf on (−1, 1) (±inf at ±1).</summary>
+    public Tensor erfinv() => Apply(Unary.Erfinv);
     public Tensor isnan() => Apply(Unary.IsNan);
     public Tensor isfinite() => Apply(Unary.IsFinite);
     public Tensor clone() => Apply(Unary.Clone);

@@ -248,6 +248,7 @@ public static partial class torch
     public static Tensor log1p(Tensor x) => x.log1p();
     public static Tensor expm1(Tensor x) => x.expm1();
     public static Tensor erf(Tensor x) => x.erf();
+    public static Tensor erfinv(Tensor x) => x.erfinv();
     public static Tensor pow(Tensor x, Tensor exponent) => x.pow(exponent);
     public static Tensor atan2(Tensor a, Tensor b) => a.atan2(b);
     public static Tensor softmax(Tensor x, long dim) => x.softmax(dim);

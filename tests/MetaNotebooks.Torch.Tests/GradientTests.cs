@@ -63,6 +63,7 @@ public class GradientTests
         ["square"] = new(In(g => N(g, 3, 4)), x => x[0].square()),
         ["reciprocal"] = new(In(g => Away(g, 3, 4)), x => x[0].reciprocal()),
         ["erf"] = new(In(g => N(g, 3, 4)), x => x[0].erf()),
+        ["erfinv"] = new(In(g => Prob(g, 3, 4) * 2 - 1), x => x[0].erfinv()),
         ["sign"] = new(In(g => Away(g, 3, 4)), x => x[0].sign() * x[0]),
         ["floor"] = new(In(g => N(g, 3, 4)), x => x[0].floor() + x[0] * 0.5),
         ["ceil"] = new(In(g => N(g, 3, 4)), x => x[0].ceil() + x[0] * 0.5),

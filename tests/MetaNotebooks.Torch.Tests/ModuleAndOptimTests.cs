@@ -66,6 +66,51 @@ public class ModuleTests
     }
 
     [Fact]
+    public void TruncNormalInit()
+    {
+        using var scope = NewDisposeScope();
+        // TensorFlow's tf.truncated_normal(stddev = 0.01): N(0, 0.01²) cut at ±2σ. Its std is
+        // σ·√(1 − 2·2φ(2)/(2Φ(2) − 1)) = 0.87962·σ.
+        const double sigma = 0.01, truncatedStd = 0.87962 * sigma;
+        using var g = new Generator(7);
+        var w = empty(1000, 1000);
+        Assert.Same(w, nn.init.trunc_normal_(w, 0, sigma, -2 * sigma, 2 * sigma, g));
+        var v = w.ToArray<float>();
+        Assert.All(v, x => Assert.InRange(x, -2 * sigma, 2 * sigma));
+        Assert.InRange(v.Min(), -2 * sigma, -1.99 * sigma);            // the whole range is used
+        Assert.InRange(v.Max(), 1.99 * sigma, 2 * sigma);
+        Assert.InRange(w.mean().item<float>(), -5 * truncatedStd / 1000, 5 * truncatedStd / 1000);
+        Assert.InRange(w.std().item<float>(), 0.995 * truncatedStd, 1.005 * truncatedStd);
+        // P(|x| < σ) = P(|z| < 1) / P(|z| < 2) = 0.6827 / 0.9545 = 0.7152 (a plain N(0, σ²) would give 0.6827).
+        Assert.InRange(v.Count(x => Math.Abs(x) < sigma) / 1e6, 0.713, 0.717);
+
+        // Seeded: the same generator seed gives the same values; another seed does not.
+        using var g1 = new Generator(11);
+        using var g2 = new Generator(11);
+        using var g3 = new Generator(12);
+        var a = nn.init.trunc_normal_(empty(50, 40), std: sigma, a: -2 * sigma, b: 2 * sigma, generator: g1).ToArray<float>();
+        Assert.Equal(a, nn.init.trunc_normal_(empty(50, 40), std: sigma, a: -2 * sigma, b: 2 * sigma, generator: g2).ToArray<float>());
+        Assert.NotEqual(a, nn.init.trunc_normal_(empty(50, 40), std: sigma, a: -2 * sigma, b: 2 * sigma, generator: g3).ToArray<float>());
+
+        // PyTorch's defaults (mean 0, std 1, a = −2, b = 2) and one-sided bounds: N(0, 1) cut at 0 is the half-normal,
+        // mean √(2/π), std √(1 − 2/π); in float64.
+        var d = nn.init.trunc_normal_(empty([200_000], dtype: float64), generator: g);
+        Assert.InRange(d.min().item<double>(), -2, -1.99);
+        Assert.InRange(d.max().item<double>(), 1.99, 2);
+        Assert.InRange(d.std().item<double>(), 0.99 * 0.87962, 1.01 * 0.87962);
+        var half = nn.init.trunc_normal_(empty([1_000_000], dtype: float64), 0, 1, 0, double.PositiveInfinity, g);
+        Assert.InRange(half.min().item<double>(), 0, 1e-4);
+        Assert.InRange(half.mean().item<double>(), Math.Sqrt(2 / Math.PI) - 0.003, Math.Sqrt(2 / Math.PI) + 0.003);
+        Assert.InRange(half.std().item<double>(), 0.995 * Math.Sqrt(1 - 2 / Math.PI), 1.005 * Math.Sqrt(1 - 2 / Math.PI));
+
+        var p = ones([3], requires_grad: true);
+        nn.init.trunc_normal_(p, generator: g);                         // runs under no_grad, stays a leaf
+        Assert.True(p.is_leaf);
+        Assert.Throws<ArgumentException>(() => nn.init.trunc_normal_(w, std: 0));
+        Assert.Throws<ArgumentException>(() => nn.init.trunc_normal_(w, a: 1, b: -1));
+    }
+
+    [Fact]
     public void Conv2dModule()
     {
         using var scope = NewDisposeScope();

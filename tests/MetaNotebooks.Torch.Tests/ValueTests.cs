@@ -101,6 +101,8 @@ public class ValueTests
         AssertTensor(tensor(new[] { 2.0, -4 }).reciprocal(), D(0.5, -0.25));
         AssertTensor(tensor(new[] { 8.0 }).log2(), D(3));
         AssertTensor(tensor(new[] { 0.0 }).erf(), D(0));
+        AssertTensor(tensor(new[] { 0.0, 0.5, -0.9 }).erf().erfinv(), D(0, 0.5, -0.9));
+        Assert.Equal(D(double.PositiveInfinity, double.NegativeInfinity), erfinv(tensor(new[] { 1.0, -1.0 })).ToArray<double>());
         AssertTensor(tensor(new[] { 1.0 }).silu(), D(1 / (1 + Math.Exp(-1))));
         AssertTensor(tensor(new[] { 1.0, double.NaN }).isnan().to(float64), D(0, 1));
         AssertTensor(tensor(new[] { 1.0, double.PositiveInfinity }).isfinite().to(float64), D(1, 0));
@@ -639,6 +641,8 @@ public class ValueTests
         AssertTensor(t, D(0, 0));
         t.fill_(3).exp_();
         AssertTensor(t, D(Math.Exp(3), Math.Exp(3)));
+        t.copy_(tensor(new[] { 0.0, 0.5204998778130465 })).erfinv_(); // erf(0.5)
+        AssertTensor(t, D(0, 0.5));
         t.zero_();
         AssertTensor(t, D(0, 0));
         var view = t[1..];

@@ -17,6 +17,7 @@ public sealed class MamlSineReproduction : IReproduction
           --seed N         training seed (default 1); evaluation tasks use a fixed seed of their own
           --eval-tasks N   held-out tasks per evaluation (default 600)
           --loop           one task after another instead of the batched meta-batch (same gradients, slower)
+          --init NAME      pytorch (default: nn.Linear's) or paper (the paper code's: truncated normal σ = 0.01, zero biases)
         """;
 
     public int Run(Options options, ReproductionContext context)
@@ -29,6 +30,12 @@ public sealed class MamlSineReproduction : IReproduction
             Seed = options.Int("seed", (int)defaults.Seed),
             EvalTasks = options.Int("eval-tasks", defaults.EvalTasks),
             Batched = !options.Flag("loop"),
+            Init = options.String("init") switch
+            {
+                null or "pytorch" => MamlSineConfig.PyTorchInit,
+                "paper" => MamlSineConfig.PaperCodeInit,
+                var other => throw new UsageException($"--init must be paper or pytorch, got {other}"),
+            },
         };
         var restart = options.Flag("restart");
         options.RejectUnknown();
@@ -39,7 +46,7 @@ public sealed class MamlSineReproduction : IReproduction
         var run = new MamlSine(config, paperDir);
         if (restart) ReproductionContext.DeleteCheckpoints(Enum.GetValues<SineMethod>().Select(run.CheckpointPath));
         Console.Error.WriteLine($"Reproducing {Name}: {config.Iterations:N0} iterations × 3 learners, meta-batch {config.MetaBatch}, K = {config.K}, " +
-                                $"{(config.Batched ? "batched" : "per-task loop")}, {torch.get_num_threads()} thread(s), seed {config.Seed}.");
+                                $"{(config.Batched ? "batched" : "per-task loop")}, {torch.get_num_threads()} thread(s), seed {config.Seed}, init: {config.Init}.");
         var result = run.Run(context.Command, context.Cancel);
         if (result is null) return 130;
         context.Publish(PaperId, result, run.ResultPath);

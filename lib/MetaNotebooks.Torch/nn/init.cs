@@ -39,6 +39,31 @@ public static partial class torch
                 return t.normal_(mean, std, generator);
             }
 
+            /// <summary>
+            /// The normal N(mean, std²) truncated to [a, b] (a and b are values, not multiples of std, as in PyTorch),
+            /// by PyTorch's inverse CDF: u uniform in [2Φ(α) − 1, 2Φ(β) − 1] (α, β the standardised bounds), then
+            /// mean + std·√2·erfinv(u), clamped to [a, b] against rounding. TensorFlow's tf.truncated_normal (redraw
+            /// what falls beyond 2σ) is this law with a = mean − 2·std, b = mean + 2·std; its std is ≈ 0.880·std.
+            /// </summary>
+            public static Tensor trunc_normal_(Tensor t, double mean = 0, double std = 1, double a = -2, double b = 2, Generator? generator = null)
+            {
+                if (!(std > 0) || !(a < b) || !double.IsFinite(mean))
+                    throw new ArgumentException($"trunc_normal_ needs std > 0, a < b and a finite mean, got mean {mean}, std {std}, [a, b] = [{a}, {b}]");
+                double lo, hi;
+                using (var bounds = tensor(new[] { (a - mean) / (std * Math.Sqrt(2)), (b - mean) / (std * Math.Sqrt(2)) }))
+                using (var erf = bounds.erf())
+                {
+                    var e = erf.ToArray<double>();                   // erf(α/√2) = 2Φ(α) − 1
+                    (lo, hi) = (e[0], e[1]);
+                }
+                using var _ = no_grad();
+                t.uniform_(lo, hi, generator);
+                t.erfinv_();
+                t.mul_(std * Math.Sqrt(2));
+                t.add_(mean);
+                return t.clamp_(a, b);
+            }
+
             public static Tensor constant_(Tensor t, double value)
             {
                 using var _ = no_grad();

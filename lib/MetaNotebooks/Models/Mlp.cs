@@ -24,6 +24,21 @@ public sealed class Mlp : nn.Module, ITaskBatchedModel
     }
 
     /// <summary>
+    /// An Mlp whose weights are drawn from N(0, std²) truncated at ±2·std and whose biases are zero, instead of
+    /// nn.Linear's default (kaiming-uniform weights and biases): the initialisation of TensorFlow's
+    /// tf.truncated_normal(stddev = std) with tf.zeros biases, which cbfinn/maml's construct_fc_weights uses with
+    /// std = 0.01 (utils/maml.py). The values come from <paramref name="generator"/> after those of the default init.
+    /// </summary>
+    public static Mlp TruncatedNormal(long[] sizes, double std, Generator? generator, ScalarType? dtype = null)
+    {
+        var mlp = new Mlp(sizes, generator, dtype);
+        foreach (var (name, p) in mlp.named_parameters())
+            if (name.EndsWith(".weight", StringComparison.Ordinal)) nn.init.trunc_normal_(p, 0, std, -2 * std, 2 * std, generator);
+            else nn.init.zeros_(p);
+        return mlp;
+    }
+
+    /// <summary>
     /// Per-task views, laid out as the batched layers consume them, so that no layer adds a view node (which
     /// second-order MAML would differentiate in each of its passes): W as [tasks, in, out] (Wᵀ, what h·W takes), except
     /// that a layer with one output keeps [tasks, 1, in] (a broadcast product); b as [tasks, 1, out] (the row axis it is

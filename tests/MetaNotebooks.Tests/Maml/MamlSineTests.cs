@@ -74,7 +74,9 @@ public class MamlSineTests
         try
         {
             // A step size 30 times the paper's makes plain SGD overflow on some tasks: they are reported, not averaged.
-            var run = new MamlSine(new MamlSineConfig { Iterations = 0, EvalTasks = 20, EvalStepSize = 0.3 }, dir);
+            // Untrained (0 iterations) from nn.Linear's init, stated: from the paper code's (weights within ±0.02, zero
+            // biases) the network is too close to the zero function for SGD to overflow in ten steps.
+            var run = new MamlSine(new MamlSineConfig { Iterations = 0, EvalTasks = 20, EvalStepSize = 0.3, Init = MamlSineConfig.PyTorchInit }, dir);
             var result = run.Run("test")!;
             var diverged = result.Details!["maml"]!["eval"]!["k5"]!["diverged"]!.AsArray().Select(d => d!.GetValue<int>()).ToArray();
             Assert.Equal(0, diverged[0]);
@@ -85,7 +87,7 @@ public class MamlSineTests
             Assert.Contains("diverged", cell.Budget);
             Assert.Equal(result.Cells, ResultFile.Load(run.ResultPath).Cells);
 
-            var hopeless = new MamlSine(new MamlSineConfig { Iterations = 0, EvalTasks = 20, EvalStepSize = 3 }, dir);
+            var hopeless = new MamlSine(new MamlSineConfig { Iterations = 0, EvalTasks = 20, EvalStepSize = 3, Init = MamlSineConfig.PyTorchInit }, dir);
             var error = Assert.Throws<InvalidOperationException>(() => hopeless.Run("test"));
             Assert.Contains("every evaluation task diverged", error.Message);
         }
@@ -165,5 +167,24 @@ public class MamlSineTests
         var error = Assert.Throws<ArgumentException>(() => new MamlSineConfig { K = 0 }.Validate());
         Assert.Contains("K must be positive", error.Message);
         Assert.Throws<ArgumentException>(() => new MamlSineConfig { EvalK = [5, -1] }.Validate());
+    }
+
+    [Fact]
+    public void TheNetworkStartsWithNnLinearsInitOrThePaperCodesWhenAskedAndTheResultFileSaysWhich()
+    {
+        var config = new MamlSineConfig();
+        Assert.Equal(MamlSineConfig.PyTorchInit, config.Init);
+        Assert.Equal(MamlSineConfig.PyTorchInit, config.ToJson()["init"]!.GetValue<string>());      // the result file states it
+        using (var model = new MamlSine(config, "unused").NewModel(SineMethod.Maml))
+            Assert.True(model.parameters()[2].abs().max().item<float>() > 0.1f);                // nn.Linear's bound 1/√40 ≈ 0.158
+        var paper = config with { Init = MamlSineConfig.PaperCodeInit };
+        Assert.Equal(MamlSineConfig.PaperCodeInit, paper.ToJson()["init"]!.GetValue<string>());
+        using (var model = new MamlSine(paper, "unused").NewModel(SineMethod.Maml))
+        {
+            var p = model.parameters();
+            Assert.Equal(0f, p[1].abs().max().item<float>());                                   // zero biases
+            Assert.InRange(p[2].abs().max().item<float>(), 0.015f, 0.02f);                     // weights within 2σ = 0.02
+        }
+        Assert.Throws<ArgumentException>(() => (config with { Init = "zeros" }).Validate());
     }
 }

@@ -35,4 +35,24 @@ public class MlpTests
         Assert.Contains("Mlp.PerTask", e.Message);
         Assert.Equal([3, 2, 1], model.forward(randn(3, 2, 1), model.PerTask(model.parameters(), 3)).shape);
     }
+
+    [Fact]
+    public void TruncatedNormalInitHasZeroBiasesAndWeightsWithinTwoSigma()
+    {
+        using var scope = NewDisposeScope();
+        using var g = new Generator(5);
+        using var model = Mlp.TruncatedNormal([1, 40, 40, 1], 0.01, g);
+        var named = model.named_parameters().ToList();
+        Assert.Equal(["layer1.weight", "layer1.bias", "layer2.weight", "layer2.bias", "layer3.weight", "layer3.bias"], named.Select(n => n.name));
+        foreach (var (name, p) in named)
+        {
+            Assert.True(p.is_leaf && p.requires_grad, name);
+            if (name.EndsWith("bias")) Assert.Equal(0f, p.abs().max().item<float>());
+            else Assert.All(p.ToArray<float>(), v => Assert.InRange(v, -0.02f, 0.02f));
+        }
+        Assert.InRange(named[2].parameter.std().item<float>(), 0.8 * 0.0088, 1.2 * 0.0088); // 1,600 draws of std 0.88σ
+        using var g2 = new Generator(5);
+        using var again = Mlp.TruncatedNormal([1, 40, 40, 1], 0.01, g2);
+        Assert.All(model.parameters().Zip(again.parameters()), pair => Assert.True(pair.First.equal(pair.Second)));
+    }
 }

@@ -37,6 +37,7 @@ MN_API const char* mn_unary(int op, Handle a, Handle* out) {
     case 27: r = at::trunc(x); break;
     case 28: r = at::t(x); break;
     case 29: r = at::silu(x); break;
+    case 30: r = at::erfinv(x); break;
     default: TORCH_CHECK(false, "unknown unary op ", op);
   }
   *out = mn::box(std::move(r));
@@ -144,6 +145,7 @@ MN_API const char* mn_inplace_scalar(int op, Handle a, double s) {
     case 10: a->sqrt_(); break;
     case 11: a->neg_(); break;
     case 12: a->exp_(); break;
+    case 13: a->erfinv_(); break;
     default: TORCH_CHECK(false, "unknown in-place scalar op ", op);
   }
   MN_END
