@@ -113,7 +113,12 @@ public sealed class MamlOmniglot(MamlOmniglotConfig config, string outputDirecto
         using var train = omniglot.Maml("train", Config.SplitSeed);
         using var test = omniglot.Maml("test", Config.SplitSeed);
         var (curve, evalSeconds) = LoadCurve();
-        var loop = new TrainingLoop($"{Config.MethodName} {Config.Slug}", model, optimizer, Config.Iterations, CheckpointPath) { ShowProgress = showProgress, CurveEvery = 50 };
+        var loop = new TrainingLoop($"{Config.MethodName} {Config.Slug}", model, optimizer, Config.Iterations, CheckpointPath)
+        {
+            ShowProgress = showProgress, CurveEvery = 50,
+            Settings = $"{Config.MethodName}; {Config.Column} {Config.Queries}-query; meta-batch {Config.MetaBatch}; {Config.InnerSteps} inner step(s) of {Config.InnerLearningRate:g6}; " +
+                       $"meta learning rate {Config.MetaLearningRate:g6}; split seed {Config.SplitSeed}; seed {Config.Seed}",
+        };
         var outcome = loop.Run(i =>
         {
             if (i % Config.EvalEvery == 0 && curve.All(p => p.Iteration != i))

@@ -116,7 +116,12 @@ public sealed class MamlSine(MamlSineConfig config, string outputDirectory)
         {
             InnerSteps = Config.InnerSteps, InnerLearningRate = Config.InnerLearningRate, FirstOrder = method == SineMethod.FirstOrderMaml,
         });
-        var loop = new TrainingLoop($"{MethodName(method),-16}", model, optimizer, Config.Iterations, CheckpointPath(method)) { ShowProgress = showProgress };
+        var loop = new TrainingLoop($"{MethodName(method),-16}", model, optimizer, Config.Iterations, CheckpointPath(method))
+        {
+            ShowProgress = showProgress,
+            Settings = $"{MethodName(method)}; {Config.Init}; meta-batch {Config.MetaBatch}; K {Config.K}; {Config.InnerSteps} inner step(s) of {Config.InnerLearningRate:g6}; " +
+                       $"meta learning rate {Config.MetaLearningRate:g6}; seed {Config.Seed}",
+        };
         var outcome = loop.Run(i =>
         {
             tasks.Reseed(Config.Seed * 1_000_003 + i);

@@ -31,6 +31,7 @@ public sealed class MetaNetContinual(MetaNetOmniglotConfig config, string checkp
         {
             ShowProgress = showProgress,
             BeforeStep = () => EpisodeTrainer.ClipGradNorm(parameters, MetaNetOptions.ClipGradNorm),
+            Settings = $"{config.ModelOptions.Name} ({config.Model.Filters} filters); MNIST {config.Ways}-way {config.Shots}-shot {config.Queries}-query after Omniglot; seed {config.Seed}",
         };
         void Measure(int trials)
         {

@@ -118,6 +118,7 @@ public sealed class MetaNetOmniglot(MetaNetOmniglotConfig config, string paperDi
         {
             ShowProgress = showProgress,
             CurveEvery = Config.CurveEvery,
+            Settings = $"{Config.ModelOptions.Name} ({Config.Model.Filters} filters); {Config.Ways}-way {Config.Shots}-shot {Config.Queries}-query; rotate {Config.Rotate}; seed {Config.Seed}",
             BeforeStep = () => EpisodeTrainer.ClipGradNorm(parameters, MetaNetOptions.ClipGradNorm),
         };
         EpisodeAugmentation? rotate = Config.Rotate ? EpisodeAugmentations.RandomRotationPerClass : null;

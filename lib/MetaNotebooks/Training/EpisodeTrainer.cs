@@ -50,8 +50,9 @@ public static class EpisodeTrainer
     /// <summary>(query, class) pairs scored per evaluation chunk at most.</summary>
     private const int MaxPairsPerChunk = 30_000;
 
+    /// <param name="variant">What distinguishes this learner beyond its name (e.g. Matching networks' kernel), for the checkpoint's settings.</param>
     public static TrainingOutcome Train(IEpisodeLearner learner, ClassIndexedDataset train, EpisodeTrainingOptions options,
-                                        string? checkpointPath, CancellationToken cancel = default, string? label = null)
+                                        string? checkpointPath, CancellationToken cancel = default, string? label = null, string? variant = null)
     {
         options.Validate();
         var model = learner.Model;
@@ -63,6 +64,8 @@ public static class EpisodeTrainer
             ShowProgress = options.ShowProgress,
             CurveEvery = options.CurveEvery,
             BeforeStep = options.ClipGradNorm > 0 ? () => ClipGradNorm(parameters, options.ClipGradNorm) : null,
+            Settings = $"{learner.Name}{(variant is null ? "" : $" ({variant})")}; {options.Ways}-way {options.Shots}-shot {options.Queries}-query ×{options.TasksPerStep}; " +
+                       $"Adam {options.LearningRate:g6} halved every {options.HalveEvery}; clip {options.ClipGradNorm:g6}; seed {options.Seed}",
         };
         return loop.Run(i =>
         {

@@ -20,6 +20,12 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
     public bool ShowProgress { get; init; } = true;
     /// <summary>Runs between backward and the optimiser step, e.g. gradient clipping.</summary>
     public Action? BeforeStep { get; init; }
+    /// <summary>
+    /// What makes the run this run (seed, initialisation, episode shape, learning rate …; not its length, which a resumed
+    /// run may extend). Kept in the checkpoint: resuming one written with other settings is refused, since it would
+    /// report one run's model under another's settings. Null: not checked.
+    /// </summary>
+    public string? Settings { get; init; }
 
     public TrainingOutcome Run(Func<int, Tensor> step, CancellationToken cancel = default)
     {
@@ -72,6 +78,9 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
         var state = load(checkpointPath);
         model.load_state_dict(Prefixed(state, "model."));
         optimizer.load_state_dict(Prefixed(state, "optim."));
+        if (Settings is not null && state.TryGetValue("meta.settings", out var saved) && Text(saved) is var written && written != Settings)
+            throw new InvalidOperationException($"{name}: the checkpoint {checkpointPath} was written by a run with other settings ({written}) than this one ({Settings}). " +
+                                                "Pass --restart to start this run afresh, or run again with the checkpoint's settings to continue it.");
         var start = (int)state["meta.iteration"].item<long>();
         var curve = state["meta.loss_curve"].ToArray<double>().ToList();
         var seconds = state["meta.seconds"].item<double>();
@@ -90,8 +99,11 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
         state["meta.iteration"] = tensor(new long[] { iteration }, []);
         state["meta.loss_curve"] = tensor(curve.ToArray(), [curve.Count]);
         state["meta.seconds"] = tensor(seconds);
+        if (Settings is not null) state["meta.settings"] = tensor(System.Text.Encoding.UTF8.GetBytes(Settings));
         save(state, checkpointPath!);
     }
+
+    private static string Text(Tensor utf8) => System.Text.Encoding.UTF8.GetString(utf8.ToArray<byte>());
 
     private static Dictionary<string, Tensor> Prefixed(Dictionary<string, Tensor> state, string prefix) =>
         state.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
