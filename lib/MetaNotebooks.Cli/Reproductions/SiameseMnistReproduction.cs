@@ -19,6 +19,7 @@ public sealed class SiameseMnistReproduction : IReproduction
           --lr X           Adam's learning rate (default 0.001)
           --weight-decay X Adam's L2 weight decay (default 0)
           --dropout X      dropout on the input pixels while training (default 0.5)
+          --distort P      Koch's affine distortions of training digits, each component with probability P (default 0: none)
         """;
 
     public int Run(Options options, ReproductionContext context)
@@ -33,6 +34,7 @@ public sealed class SiameseMnistReproduction : IReproduction
             WeightDecay = options.Double("weight-decay", defaults.WeightDecay),
             LearningRate = options.Double("lr", defaults.LearningRate),
             InputDropout = options.Double("dropout", defaults.InputDropout),
+            Distortion = options.Double("distort", defaults.Distortion),
         };
         var restart = options.Flag("restart");
         options.RejectUnknown();

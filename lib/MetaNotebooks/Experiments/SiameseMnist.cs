@@ -26,6 +26,12 @@ public sealed record SiameseMnistConfig
     /// The masks' generator is seeded but not checkpointed: a resumed run draws other masks than an uninterrupted one.
     /// </summary>
     public double InputDropout { get; init; } = 0.5;
+    /// <summary>
+    /// Probability that each component of Koch et al.'s affine distortion (<see cref="AffineDistortion"/>: rotation,
+    /// shears, scales, translations) is drawn for a training image; 0: no distortion. More digits for a twin that
+    /// overfits 8,000 of them.
+    /// </summary>
+    public double Distortion { get; init; }
     /// <summary>The first fraction of each digit's images is for training, the rest is held out.</summary>
     public double TrainFraction { get; init; } = 0.8;
     public long Seed { get; init; } = 1;
@@ -50,12 +56,13 @@ public sealed record SiameseMnistConfig
         if (!(TrainFraction > 0 && TrainFraction < 1)) throw new ArgumentException($"the training fraction must be in (0, 1), got {TrainFraction}");
         if (EvalPairs < 2 || EvalPairs % 2 != 0 || CurvePairs < 2 || CurvePairs % 2 != 0) throw new ArgumentException("evaluation pairs must be even and ≥ 2");
         if (OneShotEpisodes < 0 || AccuracyEvery < 0 || CurveEvery < 1) throw new ArgumentException("episodes and intervals must be ≥ 0");
+        if (!(Distortion is >= 0 and <= 1)) throw new ArgumentException($"the distortion probability must be in [0, 1], got {Distortion}");
     }
 
     public JsonObject ToJson() => new()
     {
         ["sizes"] = new JsonArray(Sizes.Select(s => (JsonNode)s).ToArray()), ["iterations"] = Iterations, ["pairs_per_step"] = PairsPerStep,
-        ["learning_rate"] = LearningRate, ["weight_decay"] = WeightDecay, ["input_dropout"] = InputDropout, ["optimizer"] = "Adam", ["train_fraction"] = TrainFraction, ["seed"] = Seed,
+        ["learning_rate"] = LearningRate, ["weight_decay"] = WeightDecay, ["input_dropout"] = InputDropout, ["distortion"] = Distortion, ["optimizer"] = "Adam", ["train_fraction"] = TrainFraction, ["seed"] = Seed,
         ["eval_pairs"] = EvalPairs, ["one_shot_episodes"] = OneShotEpisodes, ["eval_seed"] = EvalSeed,
     };
 }
@@ -106,14 +113,21 @@ public sealed class SiameseMnist(SiameseMnistConfig config, string paperDirector
         var loop = new TrainingLoop(ExperimentName, net, optimizer, config.Iterations, checkpointPath)
         {
             ShowProgress = config.ShowProgress, CurveEvery = config.CurveEvery,
+            Settings = $"MLP {string.Join("→", config.Sizes)}; {config.PairsPerStep} pairs; Adam {config.LearningRate:g6} weight decay {config.WeightDecay:g6}; " +
+                       $"input dropout {config.InputDropout:g6}; distortion {config.Distortion:g6}; seed {config.Seed}",
         };
+        var distortion = config.Distortion > 0 ? AffineDistortion.Koch with { Probability = config.Distortion } : null;
         return loop.Run(i =>
         {
             if (onAccuracy is not null && config.AccuracyEvery > 0 && i % config.AccuracyEvery == 0)
                 onAccuracy(i, PairAccuracy(net, heldOut, config.CurvePairs, config.EvalSeed).Average());
             using var sampler = new PairSampler(train, EpisodeTrainer.StepSeed(config.Seed, i));
             using var pairs = sampler.Sample(config.PairsPerStep);
-            return net.PairLoss(pairs.First, pairs.Second, pairs.Same);
+            if (distortion is null) return net.PairLoss(pairs.First, pairs.Second, pairs.Same);
+            using var g = new Generator(EpisodeTrainer.StepSeed(config.Seed, i) ^ 0x5D15_7047UL);
+            using var first = distortion.Apply(pairs.First, g);
+            using var second = distortion.Apply(pairs.Second, g);
+            return net.PairLoss(first, second, pairs.Same);
         }, cancel);
     }
 
@@ -166,7 +180,7 @@ public sealed class SiameseMnist(SiameseMnistConfig config, string paperDirector
         log.WriteLine($"10-way 1-shot on held-out images: {oneShotSummary.Mean:0.00} ± {oneShotSummary.Ci95:0.00}% over {oneShot.Length:N0} episodes");
 
         var budget = $"{outcome.Iterations:N0}{(outcome.Iterations < Config.Iterations ? $" of {Config.Iterations:N0} planned" : "")} steps of " +
-                     $"{Config.PairsPerStep} balanced pairs ({outcome.Seconds:0} s on {get_num_threads()} thread(s)), Adam {Config.LearningRate:g3}{(Config.WeightDecay > 0 ? $" weight decay {Config.WeightDecay:g3}" : "")}{(Config.InputDropout > 0 ? $", input dropout {Config.InputDropout:g3}" : "")}; " +
+                     $"{Config.PairsPerStep} balanced pairs ({outcome.Seconds:0} s on {get_num_threads()} thread(s)), Adam {Config.LearningRate:g3}{(Config.WeightDecay > 0 ? $" weight decay {Config.WeightDecay:g3}" : "")}{(Config.InputDropout > 0 ? $", input dropout {Config.InputDropout:g3}" : "")}{(Config.Distortion > 0 ? $", Koch's affine distortions (each component with probability {Config.Distortion:g3})" : "")}; " +
                      $"MLP {string.Join("→", Config.Sizes)}; {train.ImageCount:N0} training images, {heldOut.ImageCount:N0} held out";
         var cells = new List<ResultCell>
         {

@@ -47,6 +47,26 @@ public class SiameseMnistTests(ITestOutputHelper output)
         Assert.Equal((Term(2, 1, 4) + Term(-1, 0, 4) + Term(0.5, 1, 4) + Term(-3, 0, 4)) / 4, weighted, 5);
     }
 
+    /// <summary>The distortion option changes what the twin trains on, the same way for the same seed, and rejects bad probabilities.</summary>
+    [Fact]
+    public void DistortedTrainingIsSeededAndDiffersFromPlainTraining()
+    {
+        using var g = new Generator(11);
+        using var images = rand([40, 1, 28, 28], g);
+        using var data = new ClassIndexedDataset("synthetic digits", images.clone(), Enumerable.Range(0, 10).Select(c => $"{c}").ToArray(), Enumerable.Repeat(4, 10).ToArray());
+        double[] Losses(double distortion)
+        {
+            var config = new SiameseMnistConfig { Iterations = 3, PairsPerStep = 8, AccuracyEvery = 0, CurveEvery = 1, ShowProgress = false, Distortion = distortion };
+            using var net = SiameseMnist.NewLearner(config);
+            return SiameseMnist.Train(net, data, data, config, checkpointPath: null).LossCurve.ToArray();
+        }
+        var plain = Losses(0);
+        var distorted = Losses(0.5);
+        Assert.Equal(distorted, Losses(0.5));
+        Assert.NotEqual(plain, distorted);
+        Assert.Throws<ArgumentException>(() => new SiameseMnistConfig { Distortion = 1.5 }.Validate());
+    }
+
     [RequiresMnistPackageFact]
     public void ShortTrainingOnMnistPairsBeatsChanceByFar()
     {
