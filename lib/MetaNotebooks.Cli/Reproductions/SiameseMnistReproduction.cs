@@ -19,7 +19,7 @@ public sealed class SiameseMnistReproduction : IReproduction
           --lr X           Adam's learning rate (default 0.001)
           --weight-decay X Adam's L2 weight decay (default 0)
           --dropout X      dropout on the input pixels while training (default 0.5)
-          --distort P      Koch's affine distortions of training digits, each component with probability P (default 0: none)
+          --distort P      Koch's affine distortions of training digits, each component with probability P (default 0.5; 0: none)
         """;
 
     public int Run(Options options, ReproductionContext context)

@@ -29,9 +29,9 @@ public sealed record SiameseMnistConfig
     /// <summary>
     /// Probability that each component of Koch et al.'s affine distortion (<see cref="AffineDistortion"/>: rotation,
     /// shears, scales, translations) is drawn for a training image; 0: no distortion. More digits for a twin that
-    /// overfits 8,000 of them.
+    /// overfits 8,000 of them: ½ (Koch's) took held-out pair accuracy from 96.15% (dropout alone) to 97.60% (seed 1).
     /// </summary>
-    public double Distortion { get; init; }
+    public double Distortion { get; init; } = 0.5;
     /// <summary>The first fraction of each digit's images is for training, the rest is held out.</summary>
     public double TrainFraction { get; init; } = 0.8;
     public long Seed { get; init; } = 1;
