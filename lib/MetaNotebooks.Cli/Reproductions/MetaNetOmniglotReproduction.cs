@@ -16,6 +16,7 @@ public sealed class MetaNetOmniglotReproduction : IReproduction
           --episodes N     training episodes, one Adam step each (default 10000); checkpointed, rerun to resume
           --ways N         ways of training and test episodes (default 5; the paper: 5, 10, 15, 20)
           --test-ways M,…  also test M-way through untrained M-way heads (train N / test M), e.g. 5,20,100
+          --test-ways-episodes N  test episodes for each --test-ways M (default: --eval-episodes; a 100-way episode costs about 40 5-way ones)
           --variant V      metanet (default), minus (no task-level fast weights), plus (task-level fast weights in b),
                            fast-only (base learner without slow weights)
           --seed N         initialisation and training episodes (default 1); test episodes use a fixed seed
@@ -45,6 +46,7 @@ public sealed class MetaNetOmniglotReproduction : IReproduction
         {
             Episodes = options.Int("episodes", 10_000), Ways = options.Int("ways", 5), TestWays = TestWays(options.String("test-ways")),
             Seed = options.Int("seed", 1), EvalEpisodes = options.Int("eval-episodes", 1000), Model = model,
+            TestWaysEvalEpisodes = options.String("test-ways-episodes") is null ? null : options.Int("test-ways-episodes", 0),
             Hours = double.IsNaN(hours) ? null : hours, Mnist = options.Flag("mnist"),
             ContinualTrials = options.Int("continual-trials", 0), ContinualEvery = options.Int("continual-every", defaults.ContinualEvery),
             ContinualEvalEpisodes = options.Int("continual-eval-episodes", defaults.ContinualEvalEpisodes),

@@ -31,6 +31,9 @@ public sealed record MetaNetOmniglotConfig
     /// <summary>Test ways besides n, each through an untrained M-way head (spec §7.3): train N-way, test M-way (Table 4).</summary>
     public int[] TestWays { get; init; } = [];
     public int EvalEpisodes { get; init; } = 1000;
+    /// <summary>Test episodes for each M of <see cref="TestWays"/>; null: <see cref="EvalEpisodes"/>. A 100-way episode
+    /// costs about 40 times a 5-way one (1,000 queries), so the generalisation grid may be scored on fewer.</summary>
+    public int? TestWaysEvalEpisodes { get; init; }
     public int EvalQueries { get; init; } = 10;
     public long EvalSeed { get; init; } = EpisodeTrainer.EvaluationSeed;
     public long Seed { get; init; } = 1;
@@ -55,6 +58,7 @@ public sealed record MetaNetOmniglotConfig
     {
         if (Episodes < 0 || EvalEpisodes < 2) throw new ArgumentException($"--episodes must be ≥ 0 and --eval-episodes ≥ 2, got {Episodes} and {EvalEpisodes}");
         if (Hours is { } h && !(h > 0 && double.IsFinite(h))) throw new ArgumentException($"--hours must be a positive number of hours, got {h}");
+        if (TestWaysEvalEpisodes is < 2) throw new ArgumentException($"--test-ways-episodes must be ≥ 2, got {TestWaysEvalEpisodes}");
         if (TestWays.Any(m => m < 2)) throw new ArgumentException($"--test-ways: every M must be ≥ 2, got {string.Join(",", TestWays)}");
         if (Mnist && Ways != MnistWays && !TestWays.Contains(MnistWays))
             throw new ArgumentException($"--mnist scores {MnistWays}-way MNIST episodes through a {MnistWays}-way head: train with --ways {MnistWays} or add {MnistWays} to --test-ways (got --ways {Ways}, --test-ways {string.Join(",", TestWays)})");
@@ -74,7 +78,7 @@ public sealed record MetaNetOmniglotConfig
     public JsonObject ToJson() => new()
     {
         ["method"] = ModelOptions.Name, ["ways"] = Ways, ["shots"] = Shots, ["queries"] = Queries, ["episodes"] = Episodes,
-        ["test_ways"] = new JsonArray(TestWays.Select(m => (JsonNode)m).ToArray()), ["eval_episodes"] = EvalEpisodes, ["eval_queries"] = EvalQueries, ["eval_seed"] = EvalSeed,
+        ["test_ways"] = new JsonArray(TestWays.Select(m => (JsonNode)m).ToArray()), ["eval_episodes"] = EvalEpisodes, ["test_ways_eval_episodes"] = TestWaysEvalEpisodes ?? EvalEpisodes, ["eval_queries"] = EvalQueries, ["eval_seed"] = EvalSeed,
         ["seed"] = Seed, ["rotate"] = Rotate, ["filters"] = Model.Filters, ["learning_rate"] = MetaNetOptions.LearningRate,
         ["clip_grad_norm"] = MetaNetOptions.ClipGradNorm, ["split"] = "MAML split: train + val = 1,200 characters, test 423",
         ["hours"] = Hours, ["mnist"] = Mnist, ["continual_trials"] = ContinualTrials, ["continual_every"] = ContinualEvery,
@@ -154,7 +158,8 @@ public sealed class MetaNetOmniglot(MetaNetOmniglotConfig config, string paperDi
         var evals = new JsonObject();
         foreach (var ways in Config.TestWays.Prepend(Config.Ways).Distinct())
         {
-            var acc = EpisodeTrainer.Evaluate(metanet, test, ways, Config.Shots, Config.EvalQueries, Config.EvalEpisodes, Config.EvalSeed, chunk: 1, showProgress: showProgress);
+            var episodes = ways == Config.Ways ? Config.EvalEpisodes : Config.TestWaysEvalEpisodes ?? Config.EvalEpisodes;
+            var acc = EpisodeTrainer.Evaluate(metanet, test, ways, Config.Shots, Config.EvalQueries, episodes, Config.EvalSeed, chunk: 1, showProgress: showProgress);
             var s = EpisodeTrainer.Percent(acc);
             var column = ways == Config.Ways ? $"{ways}-way" : $"{Config.Ways}→{ways}-way";
             log.WriteLine($"{metanet.Name} {column} 1-shot: {s.Mean:0.00} ± {s.Ci95:0.00}% over {s.Count} episodes");

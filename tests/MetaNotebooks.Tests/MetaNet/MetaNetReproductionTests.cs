@@ -17,6 +17,7 @@ public class MetaNetReproductionTests(OmniglotFixture fixture)
     [InlineData(new[] { "metanet-omniglot", "--hours", "0" }, "--hours must be a positive number of hours")]
     [InlineData(new[] { "metanet-omniglot", "--test-ways", "20,x" }, "--test-ways expects a comma-separated list of integers such as 5,20,100, got '20,x'")]
     [InlineData(new[] { "metanet-omniglot", "--test-ways", "20,1" }, "--test-ways: every M must be ≥ 2, got 20,1")]
+    [InlineData(new[] { "metanet-omniglot", "--test-ways", "20", "--test-ways-episodes", "1" }, "--test-ways-episodes must be ≥ 2, got 1")]
     public void BadOptionsGiveClearErrors(string[] args, string message)
     {
         var error = Assert.Throws<UsageException>(() => new ReproduceCommand().Run(args));
@@ -24,7 +25,7 @@ public class MetaNetReproductionTests(OmniglotFixture fixture)
     }
 
     /// <summary>
-    /// A tiny run with every MNIST part: the 10-way head scores MNIST; the continual phase measures Omniglot from trial 0
+    /// A tiny run with every MNIST part: the 10-way head scores MNIST (and 10-way Omniglot on its own episode count); the continual phase measures Omniglot from trial 0
     /// (on the first of the fixed test episodes, so its first point is the main evaluation's score on those episodes),
     /// then resumes from its own checkpoint and extends its curve without recomputing the points it has.
     /// </summary>
@@ -34,13 +35,14 @@ public class MetaNetReproductionTests(OmniglotFixture fixture)
         using var dir = new TempDirectory();
         var config = new MetaNetOmniglotConfig
         {
-            Episodes = 2, EvalEpisodes = 4, TestWays = [10], Mnist = true, ContinualTrials = 4, ContinualEvery = 2, ContinualEvalEpisodes = 2,
+            Episodes = 2, EvalEpisodes = 4, TestWays = [10], TestWaysEvalEpisodes = 3, Mnist = true, ContinualTrials = 4, ContinualEvery = 2, ContinualEvalEpisodes = 2,
             Model = new MetaNetOptions { Filters = 8, TaskLevelFastWeights = false },
         };
         var experiment = new MetaNetOmniglot(config, dir.Path);
         var result = experiment.Run(fixture.Omniglot, "test", showProgress: false, log: TextWriter.Null)!;
 
         Assert.Equal(["5-way", "5→10-way", "10-way 1-shot", "before MNIST", "after MNIST"], result.Cells.Select(c => c.Column));
+        Assert.Equal([4, 3], result.Cells.Where(c => c.Table is "omniglot" or "generalisation").Select(c => c.Count));
         var mnist = result.Cells.Single(c => c.Table == "mnist");
         Assert.Equal(4, mnist.Count);
         Assert.Contains("10,000 digits", mnist.Budget);
