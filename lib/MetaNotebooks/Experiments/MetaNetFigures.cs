@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using MetaNotebooks.Algorithms.MetaNet;
 using MetaNotebooks.Figures;
 using MetaNotebooks.Results;
@@ -64,6 +66,27 @@ public static class MetaNetFigures
                 : [e.Method, e.Column, e.Published, $"{ours.Mean:0.00} ± {ours.Ci95:0.00} ({ours.Count:N0} test episodes)", ours.Budget];
         });
         return Display.Table(["method", "setting", "published", "ours (mean ± 95% CI)", "our budget, or the command that produces it"], rows, caption);
+    }
+
+    /// <summary>
+    /// §5.3's curve from a result file: Omniglot test accuracy (mean, 95% CI band) against the MNIST trials trained after
+    /// Omniglot, with the level at trial 0 dashed, so gains (reverse transfer) and forgetting read as distances from it.
+    /// Null when the run had no continual phase.
+    /// </summary>
+    public static Figure? ContinualCurve(ResultFile result)
+    {
+        if (result.Details?["continual_curve"] is not JsonArray { Count: > 0 } points) return null;
+        var curve = points.Deserialize<List<ContinualPoint>>(ResultFile.Json)!.OrderBy(p => p.Trials).ToArray();
+        var x = curve.Select(p => (double)p.Trials).ToArray();
+        var ways = result.Config["ways"]?.GetValue<int>();
+        var figure = new Figure($"Continual learning: Omniglot {ways}-way 1-shot test accuracy while training on MNIST {ways}-way 1-shot trials");
+        figure.Add(new Band(x, curve.Select(p => p.Mean - p.Ci95), curve.Select(p => p.Mean + p.Ci95)) { Color = Palette.Get(0) });
+        figure.Add(new Scatter(x, curve.Select(p => p.Mean)) { Name = $"Omniglot accuracy ({curve[0].Episodes:N0} fixed test episodes, 95% CI)", Mode = ScatterMode.LinesMarkers, Color = Palette.Get(0) });
+        figure.Add(new Scatter([x[0], x[^1]], [curve[0].Mean, curve[0].Mean]) { Name = "before MNIST (trial 0)", Color = "grey", Dash = "dash" });
+        figure.XAxis.Title = "MNIST training trials (one Adam step each)";
+        figure.YAxis.Title = "Omniglot test accuracy (%)";
+        figure.Legend = Legend.Bottom;
+        return figure;
     }
 
     private static string Format(double? value, double? ci) => value is { } v ? ci is { } e ? $"{v:0.00} ± {e:0.00}" : $"{v:0.00}" : "–";

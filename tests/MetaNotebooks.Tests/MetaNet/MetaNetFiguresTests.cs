@@ -56,4 +56,26 @@ public class MetaNetFiguresTests
         Assert.Contains("not yet produced", minus);
         Assert.Contains("`./mn reproduce metanet-omniglot --variant minus`", minus);
     }
+
+    [Fact]
+    public void ContinualCurveDrawsEveryPointWithItsBandAndTheLevelBeforeMnist()
+    {
+        var result = new ResultFile
+        {
+            Experiment = "metanet-omniglot", Paper = "p", Command = "cmd", Finished = DateTimeOffset.UnixEpoch, WallSeconds = 1, Threads = 1,
+            Machine = "m", Seed = 1, Config = new JsonObject { ["ways"] = 5 }, Cells = [],
+            Details = new JsonObject { ["continual_curve"] = JsonNode.Parse("""[{"trials":400,"episodes":200,"mean":90.5,"ci95":1.0},{"trials":0,"episodes":200,"mean":91.0,"ci95":1.2}]""") },
+        };
+        var figure = MetaNetFigures.ContinualCurve(result)!;
+        var band = Assert.Single(figure.Traces.OfType<Band>());
+        Assert.Equal([0.0, 400], band.X);
+        Assert.Equal([89.8, 89.5], band.Lower.Select(v => Math.Round(v, 6)));
+        Assert.Equal([92.2, 91.5], band.Upper.Select(v => Math.Round(v, 6)));
+        var lines = figure.Traces.OfType<Scatter>().ToArray();
+        Assert.Equal([91.0, 90.5], lines[0].Y);
+        Assert.Equal([91.0, 91.0], lines[1].Y);
+        Assert.Contains("5-way", figure.Title);
+
+        Assert.Null(MetaNetFigures.ContinualCurve(result with { Details = new JsonObject() }));
+    }
 }
