@@ -177,9 +177,8 @@ public sealed class MamlOmniglot(MamlOmniglotConfig config, string outputDirecto
     public ResultFile? Run(string command, CancellationToken cancel = default, bool showProgress = true)
     {
         var clock = Stopwatch.StartNew();
-        using var budget = Config.Hours is { } h ? new CancellationTokenSource(TimeSpan.FromHours(h)) : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, budget.Token);
-        var (model, outcome, curve, evalSeconds) = Train(linked.Token, showProgress);
+        using var budget = new TimeBudget(Config.Hours, cancel);
+        var (model, outcome, curve, evalSeconds) = Train(budget.Token, showProgress);
         using (model)
         {
             if (cancel.IsCancellationRequested) return null;

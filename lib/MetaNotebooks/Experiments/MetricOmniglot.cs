@@ -79,9 +79,8 @@ public sealed class MetricOmniglot(MetricOmniglotConfig config, Func<MetricTrain
         {
             var learner = newLearner(run);
             using var model = learner.Model;
-            using var budget = Config.Hours is { } h ? new CancellationTokenSource(TimeSpan.FromHours(h)) : new CancellationTokenSource();
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, budget.Token);
-            var outcome = EpisodeTrainer.Train(learner, train, run.Training, CheckpointPath(run), linked.Token, $"{Config.Experiment} {run.Slug}", Config.Variant);
+            using var budget = new TimeBudget(Config.Hours, cancel);
+            var outcome = EpisodeTrainer.Train(learner, train, run.Training, CheckpointPath(run), budget.Token, $"{Config.Experiment} {run.Slug}", Config.Variant);
             if (cancel.IsCancellationRequested) return null;
             save(model.state_dict(), ModelPath(run));
             var evals = new JsonObject();

@@ -244,9 +244,8 @@ public sealed class SiameseKoch(SiameseKochConfig config, string paperDirectory)
     {
         log ??= Console.Error;
         var clock = Stopwatch.StartNew();
-        using var budget = Config.Hours is { } h ? new CancellationTokenSource(TimeSpan.FromHours(h)) : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, budget.Token);
-        var (network, outcome, history, chosen, stopped) = Train(data, linked.Token, showProgress, log);
+        using var budget = new TimeBudget(Config.Hours, cancel);
+        var (network, outcome, history, chosen, stopped) = Train(data, budget.Token, showProgress, log);
         using (network)
         {
             if (cancel.IsCancellationRequested) return null;
