@@ -179,20 +179,20 @@ public sealed class MamlSine(MamlSineConfig config, string outputDirectory)
                     if (kept.Length == 0)
                         throw new InvalidOperationException($"{MethodName(method)}, K = {k}: every evaluation task diverged within {Config.EvalSteps} steps (loss inf/NaN); the evaluation step size {Config.EvalStepSize} is too large.");
                     var finite = curve.Select(step => kept.Select(t => step[t]).ToArray()).ToArray();
-                    var diverged = curve.Select(_ => curve[0].Length - kept.Length).ToArray();
+                    var diverged = curve[0].Length - kept.Length;   // the same tasks at every step
                     var summaries = finite.Select(Summary.Of).ToArray();
                     perK[$"k{k}"] = new JsonObject
                     {
                         ["mean"] = new JsonArray(summaries.Select(s => (JsonNode)Round(s.Mean)).ToArray()),
                         ["ci95"] = new JsonArray(summaries.Select(s => (JsonNode)Round(s.Ci95)).ToArray()),
-                        ["diverged"] = new JsonArray(diverged.Select(d => (JsonNode)d).ToArray()),
+                        ["diverged"] = new JsonArray(curve.Select(_ => (JsonNode)diverged).ToArray()),
                         ["per_task"] = new JsonArray(curve.Select(step => (JsonNode)new JsonArray(step.Select(v => double.IsFinite(v) ? (JsonNode)Round(v) : null).ToArray())).ToArray()),
                     };
                     if (k == 5)
                         foreach (var (column, steps) in new[] { ("1 step", 1), ("5 steps", 5), ("10 steps", 10) })
                             if (steps <= Config.EvalSteps)
                                 cells.Add(new ResultCell("sine-k5", MethodName(method), column, summaries[steps].Mean, summaries[steps].Ci95, summaries[steps].Count,
-                                    diverged[steps] == 0 ? budget : $"{budget}; {diverged[steps]} of {Config.EvalTasks} test tasks diverged under SGD (loss inf/NaN within {Config.EvalSteps} steps) and are left out of every step's mean"));
+                                    diverged == 0 ? budget : $"{budget}; {diverged} of {Config.EvalTasks} test tasks diverged under SGD (loss inf/NaN within {Config.EvalSteps} steps) and are left out of every step's mean"));
                 }
                 details[Slug(method)] = new JsonObject
                 {

@@ -76,11 +76,12 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
         if (checkpointPath == null || !File.Exists(checkpointPath)) return (0, new List<double>(), 0);
         using var scope = NewDisposeScope();
         var state = load(checkpointPath);
-        model.load_state_dict(Prefixed(state, "model."));
-        optimizer.load_state_dict(Prefixed(state, "optim."));
+        // Refused before anything is loaded: the caller's model keeps its own weights.
         if (Settings is not null && state.TryGetValue("meta.settings", out var saved) && Text(saved) is var written && written != Settings)
             throw new InvalidOperationException($"{name}: the checkpoint {checkpointPath} was written by a run with other settings ({written}) than this one ({Settings}). " +
                                                 "Pass --restart to start this run afresh, or run again with the checkpoint's settings to continue it.");
+        model.load_state_dict(Prefixed(state, "model."));
+        optimizer.load_state_dict(Prefixed(state, "optim."));
         var start = (int)state["meta.iteration"].item<long>();
         var curve = state["meta.loss_curve"].ToArray<double>().ToList();
         var seconds = state["meta.seconds"].item<double>();
