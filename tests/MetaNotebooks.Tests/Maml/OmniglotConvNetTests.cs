@@ -2,6 +2,8 @@ using MetaNotebooks.Algorithms;
 using MetaNotebooks.Models;
 using MetaNotebooks.Tasks;
 
+using F = MetaNotebooks.Torch.torch.nn.functional;
+
 namespace MetaNotebooks.Tests.Maml;
 
 /// <summary>The Omniglot network under MAML in float64: shapes, the grouped (batched) path against the per-task loop, first order.</summary>
@@ -39,6 +41,31 @@ public class OmniglotConvNetTests
         var perTask = model.parameters().Select(p => p.unsqueeze(0).expand([3, .. p.shape])).ToArray();
         Assert.Equal([3, 4, 5], model.forward(rand(3, 4, 1, 28, 28), perTask).shape);
         Assert.Throws<ArgumentException>(() => model.forward(rand(4, 1, 28, 28), perTask));
+    }
+
+    [Fact]
+    public void ForwardIsTheSamePaddedNetwork()
+    {
+        // The model runs its blocks in a frame turned by 180° with symmetric padding; this is the paper's 'SAME'
+        // network written out with an explicit SamePad before each convolution.
+        var (model, batch) = TinyProblem();
+        using var _ = model;
+        using var __ = batch;
+        using var scope = NewDisposeScope();
+        var p = model.parameters();
+        var x = batch.QueryInputs[0];
+        var h = x;
+        for (var i = 0; i < OmniglotConvNet.Blocks; i++)
+        {
+            h = F.conv2d(OmniglotConvNet.SamePad(h), p[4 * i], p[4 * i + 1], stride: 2);
+            h = F.batch_norm(h, null, null, p[4 * i + 2], p[4 * i + 3], training: true, eps: model.BatchNormEps).relu();
+        }
+        var reference = F.linear(h.mean([2L, 3L]), p[16], p[17]);
+        Assert.True(model.forward(x).allclose(reference, rtol: 1e-10, atol: 1e-10), "shared forward differs from the SAME-padded network");
+        var perTask = p.Select(t => t.unsqueeze(0).expand([3, .. t.shape])).ToArray();
+        Assert.True(model.forward(batch.QueryInputs, perTask)[0].allclose(reference, rtol: 1e-10, atol: 1e-10), "grouped forward differs from the SAME-padded network");
+        // A picture that is not symmetric under the turn, so a missing or misplaced turn would show.
+        Assert.False(x.flip(-2, -1).allclose(x), "the test input should not be 180°-symmetric");
     }
 
     [Fact]
