@@ -24,7 +24,9 @@ public class NotebookTests(ITestOutputHelper output)
         using var temp = new TempFolder();
 
         // Run where it lives (relative #r and data paths resolve as for a reader), write the outputs to a temp copy.
-        var result = Repository.Mn(["notebooks", "run", path, "--quick", "--output-dir", temp.Path]);
+        // The longest chapters take a few minutes in quick mode, and over 4 beside training runs (chapter 8 did):
+        // the limit catches a hang, not a busy machine.
+        var result = Repository.Mn(["notebooks", "run", path, "--quick", "--output-dir", temp.Path], timeout: TimeSpan.FromMinutes(10));
         output.WriteLine($"{notebook}: {result.Elapsed.TotalSeconds:0.0} s");
         output.WriteLine(result.Stderr);
         Assert.True(result.ExitCode == 0, result.ToString());

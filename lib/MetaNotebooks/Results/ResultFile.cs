@@ -58,7 +58,7 @@ public sealed record ResultFile
     /// <summary>The result at path, or null when there is none (a reproduction not yet run); a damaged file still throws.</summary>
     public static ResultFile? TryLoad(string path) => File.Exists(path) ? Load(path) : null;
 
-    private static readonly Lazy<string?> codeCommit = new(DescribeCommit);
+    private static readonly Lazy<string?> codeCommit = new(() => DescribeCommit(AppContext.BaseDirectory));
 
     /// <summary>
     /// The commit of the code this process runs, described once, at its first use: a run that touches it before it
@@ -66,17 +66,29 @@ public sealed record ResultFile
     /// </summary>
     public static string? CodeCommit => codeCommit.Value;
 
-    private static string? DescribeCommit()
+    /// <summary>
+    /// git describe, with "+dirty" only for uncommitted changes outside papers/: results, models and checkpoints that
+    /// earlier runs wrote into a checkout are outputs, not code, and would otherwise mark every later run of a chain.
+    /// </summary>
+    public static string? DescribeCommit(string directory)
+    {
+        var commit = Git(directory, "describe --always --abbrev=12");
+        if (string.IsNullOrEmpty(commit)) return null;
+        var changes = Git(directory, "status --porcelain --untracked-files=no -- :(top) :(top,exclude)papers");
+        return changes is null ? commit : changes.Length > 0 ? commit + "+dirty" : commit;
+    }
+
+    private static string? Git(string directory, string arguments)
     {
         try
         {
-            var psi = new System.Diagnostics.ProcessStartInfo("git", "describe --always --dirty=+dirty --abbrev=12")
-            { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
+            var psi = new System.Diagnostics.ProcessStartInfo("git", arguments)
+            { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory };
             using var p = System.Diagnostics.Process.Start(psi);
             if (p == null) return null;
             var text = p.StandardOutput.ReadToEnd().Trim();
             p.WaitForExit();
-            return p.ExitCode == 0 && text.Length > 0 ? text : null;
+            return p.ExitCode == 0 ? text : null;
         }
         catch (System.ComponentModel.Win32Exception) { return null; }
     }
