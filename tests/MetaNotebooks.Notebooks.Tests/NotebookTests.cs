@@ -24,7 +24,7 @@ public class NotebookTests(ITestOutputHelper output)
         using var temp = new TempFolder();
 
         // Run where it lives (relative #r and data paths resolve as for a reader), write the outputs to a temp copy.
-        // The longest chapters take a few minutes in quick mode, and over 4 beside training runs (chapter 8 did):
+        // Quick mode takes seconds to minutes per chapter on a quiet machine, and chapter 8 took over 4 beside two trainings:
         // the limit catches a hang, not a busy machine.
         var result = Repository.Mn(["notebooks", "run", path, "--quick", "--output-dir", temp.Path], timeout: TimeSpan.FromMinutes(10));
         output.WriteLine($"{notebook}: {result.Elapsed.TotalSeconds:0.0} s");

@@ -75,7 +75,7 @@ public sealed record ResultFile
         var commit = Git(directory, "describe --always --abbrev=12");
         if (string.IsNullOrEmpty(commit)) return null;
         var changes = Git(directory, "status --porcelain --untracked-files=no -- :(top) :(top,exclude)papers");
-        return changes is null ? commit : changes.Length > 0 ? commit + "+dirty" : commit;
+        return changes is { Length: > 0 } ? commit + "+dirty" : commit;
     }
 
     private static string? Git(string directory, string arguments)
