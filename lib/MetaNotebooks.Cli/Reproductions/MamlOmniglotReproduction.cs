@@ -23,7 +23,7 @@ public sealed class MamlOmniglotReproduction : IReproduction
           --eval-tasks N     test tasks of the final evaluation (default 600)
           --seed N           training seed (default 1)
           --batched          the whole meta-batch in one graph through grouped convolutions instead of one task after
-                             another (same gradients; no faster on libtorch 1.13's CPU kernels, see chapter 7)
+                             another (same gradients; faster only with several threads, see chapter 7 §7.5)
         """;
 
     public int Run(Options options, ReproductionContext context)

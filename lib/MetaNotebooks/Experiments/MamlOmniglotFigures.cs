@@ -22,7 +22,8 @@ public static class MamlOmniglotFigures
     /// </summary>
     public static Figure AccuracyVsIterations(IReadOnlyList<ResultFile> results, PublishedPaper paper)
     {
-        var figure = new Figure("Test accuracy after fine-tuning vs meta-iterations (dashed: published)");
+        var cells = string.Join(", ", results.Select(r => r.Cells[0].Column).Distinct());
+        var figure = new Figure($"Test accuracy after fine-tuning vs meta-iterations, {cells} (dashed: published)");
         var table = paper.Table("omniglot");
         for (var i = 0; i < results.Count; i++)
         {
