@@ -44,21 +44,34 @@ public static class MamlOmniglotFigures
         return figure;
     }
 
-    /// <summary>Meta-training loss (query cross-entropy after adaptation) of each result.</summary>
+    /// <summary>
+    /// Meta-training loss (query cross-entropy after adaptation) of each result: one plot per cell of the table (N-way
+    /// K-shot), since 5-way and 20-way losses start from different chance levels (ln 5, ln 20); a colour per method.
+    /// </summary>
     public static Figure TrainingLoss(IReadOnlyList<ResultFile> results)
     {
-        var figure = new Figure("Meta-training loss (query cross-entropy after the inner step)");
-        for (var i = 0; i < results.Count; i++)
+        var cells = results.Select(r => r.Cells[0].Column).Distinct().ToList();
+        var methods = results.Select(r => r.Cells[0].Method).Distinct().ToList();
+        var columns = Math.Min(cells.Count, 2);
+        var figure = Figure.Subplots((cells.Count + 1) / 2, Math.Max(columns, 1), titles: cells,
+                                     title: "Meta-training loss (query cross-entropy after the inner steps)");
+        var shown = new HashSet<string>();
+        foreach (var r in results)
         {
-            var d = results[i].Details!;
+            var d = r.Details!;
             var every = d["loss_curve_every"]!.GetValue<int>();
             var y = d["loss_curve"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
-            var cell = results[i].Cells[0];
-            figure.Add(new Scatter(Enumerable.Range(1, y.Length).Select(k => (double)k * every), y) { Name = $"{cell.Method}, {cell.Column}", Color = Palette.Get(i) });
+            var cell = r.Cells[0];
+            var k = cells.IndexOf(cell.Column);
+            var (row, column) = (k / 2 + 1, k % 2 + 1);
+            figure.Add(new Scatter(Enumerable.Range(1, y.Length).Select(i => (double)i * every), y)
+            {
+                Name = cell.Method, Color = Palette.Get(methods.IndexOf(cell.Method)), LegendGroup = cell.Method, ShowLegend = shown.Add(cell.Method),
+            }, row, column);
+            figure.X(row, column).Title = "meta-iteration";
+            figure.Y(row, column).Title = "loss";
+            figure.Y(row, column).Log = true;
         }
-        figure.XAxis.Title = "meta-iteration";
-        figure.YAxis.Title = "loss";
-        figure.YAxis.Log = true;
         return figure;
     }
 
