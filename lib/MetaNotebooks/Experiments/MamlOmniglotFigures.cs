@@ -23,7 +23,7 @@ public static class MamlOmniglotFigures
     public static Figure AccuracyVsIterations(IReadOnlyList<ResultFile> results, PublishedPaper paper)
     {
         var cells = string.Join(", ", results.Select(r => r.Cells[0].Column).Distinct());
-        var figure = new Figure($"Test accuracy after fine-tuning vs meta-iterations, {cells} (dashed: published)");
+        var figure = new Figure($"{cells}: test accuracy vs meta-iterations (dashed: published)");
         var table = paper.Table("omniglot");
         for (var i = 0; i < results.Count; i++)
         {
