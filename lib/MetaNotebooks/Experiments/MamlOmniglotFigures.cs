@@ -52,8 +52,8 @@ public static class MamlOmniglotFigures
     {
         var cells = results.Select(r => r.Cells[0].Column).Distinct().ToList();
         var methods = results.Select(r => r.Cells[0].Method).Distinct().ToList();
-        var columns = Math.Min(cells.Count, 2);
-        var figure = Figure.Subplots((cells.Count + 1) / 2, Math.Max(columns, 1), titles: cells,
+        // Two plots per row; an empty list (no runs yet) still gives one empty plot.
+        var figure = Figure.Subplots(Math.Max(1, (cells.Count + 1) / 2), Math.Clamp(cells.Count, 1, 2), titles: cells,
                                      title: "Meta-training loss (query cross-entropy after the inner steps)");
         var shown = new HashSet<string>();
         foreach (var r in results)
