@@ -22,8 +22,7 @@ public static class MamlOmniglotFigures
     /// </summary>
     public static Figure AccuracyVsIterations(IReadOnlyList<ResultFile> results, PublishedPaper paper)
     {
-        var cells = string.Join(", ", results.Select(r => r.Cells[0].Column).Distinct());
-        var figure = new Figure($"{cells}: test accuracy vs meta-iterations (dashed: published)");
+        var figure = new Figure($"{string.Join(", ", Cells(results))}: test accuracy vs meta-iterations (dashed: published)");
         var table = paper.Table("omniglot");
         for (var i = 0; i < results.Count; i++)
         {
@@ -50,7 +49,7 @@ public static class MamlOmniglotFigures
     /// </summary>
     public static Figure TrainingLoss(IReadOnlyList<ResultFile> results)
     {
-        var cells = results.Select(r => r.Cells[0].Column).Distinct().ToList();
+        var cells = Cells(results);
         var methods = results.Select(r => r.Cells[0].Method).Distinct().ToList();
         // Two plots per row; an empty list (no runs yet) still gives one empty plot.
         var figure = Figure.Subplots(Math.Max(1, (cells.Count + 1) / 2), Math.Clamp(cells.Count, 1, 2), titles: cells,
@@ -74,6 +73,9 @@ public static class MamlOmniglotFigures
         }
         return figure;
     }
+
+    /// <summary>The table cells ("5-way 1-shot", …) the results cover, in order of first appearance.</summary>
+    private static List<string> Cells(IEnumerable<ResultFile> results) => results.Select(r => r.Cells[0].Column).Distinct().ToList();
 
     /// <summary>Published vs ours for every cell, with the iterations reached, the training time and seconds per iteration.</summary>
     public static Display ResultsTable(IReadOnlyList<ResultFile> results, PublishedPaper paper)
