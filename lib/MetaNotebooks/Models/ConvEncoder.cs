@@ -33,13 +33,24 @@ public sealed class ConvEncoder : nn.Module
 
     private readonly int pooled;
 
-    protected override Tensor Forward(Tensor x, IReadOnlyList<Tensor> p)
+    /// <summary>The first block's convolution (for callers that compute it themselves, see <see cref="ForwardAfterFirstConv"/>).</summary>
+    public nn.Conv2d FirstConv => (nn.Conv2d)Children[0];
+
+    protected override Tensor Forward(Tensor x, IReadOnlyList<Tensor> p) => Run(x, p, firstConvDone: false);
+
+    /// <summary>
+    /// The encoder from the first block's batch norm on: for callers that computed the first convolution's output
+    /// [n, filters, H, W] themselves (Relation networks split it over the two halves of a concatenated input).
+    /// </summary>
+    public Tensor ForwardAfterFirstConv(Tensor firstConvOutput) => Run(firstConvOutput, parameters(), firstConvDone: true);
+
+    private Tensor Run(Tensor x, IReadOnlyList<Tensor> p, bool firstConvDone)
     {
         var children = Children;
         var h = x;
         for (var i = 0; i < Blocks; i++)
         {
-            using var conv = children[2 * i].forward(h, ChildParameters(p, 2 * i));
+            using var conv = i == 0 && firstConvDone ? x.view(x.shape) : children[2 * i].forward(h, ChildParameters(p, 2 * i));
             if (!ReferenceEquals(h, x)) h.Dispose();
             using var bn = children[2 * i + 1].forward(conv, ChildParameters(p, 2 * i + 1));
             var relu = bn.relu();

@@ -45,7 +45,31 @@ public sealed class RelationNetwork : nn.Module, IEpisodeLearner, IEmbeddingClas
         // Class feature map: the sum of its support maps (onehotᵀ · maps).
         var y = EpisodeMetrics.OneHot(supportLabels, ways);                                   // [T, NK, N]
         var classes = y.transpose(1, 2).bmm(support.flatten(2)).view([t, ways, .. mapShape]); // [T, N, C, h, w]
-        return Relate(Concatenate(classes, query)).MoveToOuterDisposeScope();
+        return RelateAll(classes, query).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// g_ϕ(C(class i, query j)) for every pair, the same function as <c>Relate(Concatenate(classMaps, queryMaps))</c>
+    /// without building the N·M pairs: the first convolution is linear in its input, so with its kernel split along
+    /// the input channels, W = [W_c | W_q], conv(W, C(a, b)) + bias = conv(W_c, a) + conv(W_q, b) + bias. Each class
+    /// and query map is convolved once (N + M convolutions instead of N·M) and the halves are summed by broadcasting.
+    /// Class maps [T, N, C, h, w], query maps [T, M, C, h, w] → scores [T, M, N].
+    /// </summary>
+    public Tensor RelateAll(Tensor classMaps, Tensor queryMaps)
+    {
+        if (classMaps.dim() != 5 || queryMaps.dim() != 5 || classMaps.size(0) != queryMaps.size(0) || !classMaps.shape[2..].SequenceEqual(queryMaps.shape[2..]))
+            throw new ArgumentException($"need class maps [T, N, C, h, w] and query maps [T, M, C, h, w] with the same T, C, h, w; " +
+                                        $"got [{string.Join(", ", classMaps.shape)}] and [{string.Join(", ", queryMaps.shape)}]");
+        using var scope = NewDisposeScope();
+        var (t, n, m, c) = (classMaps.size(0), classMaps.size(1), queryMaps.size(1), classMaps.size(2));
+        var conv = RelationConvs.FirstConv;
+        var a = nn.functional.conv2d(classMaps.flatten(0, 1), conv.weight.narrow(1, 0, c), null, conv.Stride, conv.Padding);
+        var b = nn.functional.conv2d(queryMaps.flatten(0, 1), conv.weight.narrow(1, c, c), conv.bias, conv.Stride, conv.Padding);
+        var outShape = a.shape[1..];
+        var sum = a.view([t, 1, n, .. outShape]) + b.view([t, m, 1, .. outShape]);           // [T, M, N, 64, h, w]
+        var h = RelationConvs.ForwardAfterFirstConv(sum.view([-1, .. outShape]));
+        var r = Output.forward(Hidden.forward(h).relu()).sigmoid();
+        return r.view(t, m, n).MoveToOuterDisposeScope();
     }
 
     /// <summary>
