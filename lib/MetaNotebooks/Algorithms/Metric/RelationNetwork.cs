@@ -57,9 +57,7 @@ public sealed class RelationNetwork : nn.Module, IEpisodeLearner, IEmbeddingClas
     /// </summary>
     public Tensor RelateAll(Tensor classMaps, Tensor queryMaps)
     {
-        if (classMaps.dim() != 5 || queryMaps.dim() != 5 || classMaps.size(0) != queryMaps.size(0) || !classMaps.shape[2..].SequenceEqual(queryMaps.shape[2..]))
-            throw new ArgumentException($"need class maps [T, N, C, h, w] and query maps [T, M, C, h, w] with the same T, C, h, w; " +
-                                        $"got [{string.Join(", ", classMaps.shape)}] and [{string.Join(", ", queryMaps.shape)}]");
+        CheckMaps(classMaps, queryMaps);
         using var scope = NewDisposeScope();
         var (t, n, m, c) = (classMaps.size(0), classMaps.size(1), queryMaps.size(1), classMaps.size(2));
         var conv = RelationConvs.FirstConv;
@@ -68,8 +66,7 @@ public sealed class RelationNetwork : nn.Module, IEpisodeLearner, IEmbeddingClas
         var outShape = a.shape[1..];
         var sum = a.view([t, 1, n, .. outShape]) + b.view([t, m, 1, .. outShape]);           // [T, M, N, 64, h, w]
         var h = RelationConvs.ForwardAfterFirstConv(sum.view([-1, .. outShape]));
-        var r = Output.forward(Hidden.forward(h).relu()).sigmoid();
-        return r.view(t, m, n).MoveToOuterDisposeScope();
+        return Head(h).view(t, m, n).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -78,9 +75,7 @@ public sealed class RelationNetwork : nn.Module, IEpisodeLearner, IEmbeddingClas
     /// </summary>
     public static Tensor Concatenate(Tensor classMaps, Tensor queryMaps)
     {
-        if (classMaps.dim() != 5 || queryMaps.dim() != 5 || classMaps.size(0) != queryMaps.size(0) || !classMaps.shape[2..].SequenceEqual(queryMaps.shape[2..]))
-            throw new ArgumentException($"need class maps [T, N, C, h, w] and query maps [T, M, C, h, w] with the same T, C, h, w; " +
-                                        $"got [{string.Join(", ", classMaps.shape)}] and [{string.Join(", ", queryMaps.shape)}]");
+        CheckMaps(classMaps, queryMaps);
         using var scope = NewDisposeScope();
         var (t, n, m) = (classMaps.size(0), classMaps.size(1), queryMaps.size(1));
         var mapShape = classMaps.shape[2..];
@@ -96,8 +91,17 @@ public sealed class RelationNetwork : nn.Module, IEpisodeLearner, IEmbeddingClas
         using var scope = NewDisposeScope();
         var batchShape = pairs.shape[..^3];
         var h = RelationConvs.forward(pairs.reshape([-1, .. pairs.shape[^3..]]));
-        var r = Output.forward(Hidden.forward(h).relu()).sigmoid();
-        return r.view(batchShape).MoveToOuterDisposeScope();
+        return Head(h).view(batchShape).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>g_ϕ after its convolutions: FC 64→8 + ReLU, FC 8→1 + sigmoid.</summary>
+    private Tensor Head(Tensor convs) => Output.forward(Hidden.forward(convs).relu()).sigmoid();
+
+    private static void CheckMaps(Tensor classMaps, Tensor queryMaps)
+    {
+        if (classMaps.dim() != 5 || queryMaps.dim() != 5 || classMaps.size(0) != queryMaps.size(0) || !classMaps.shape[2..].SequenceEqual(queryMaps.shape[2..]))
+            throw new ArgumentException($"need class maps [T, N, C, h, w] and query maps [T, M, C, h, w] with the same T, C, h, w; " +
+                                        $"got [{string.Join(", ", classMaps.shape)}] and [{string.Join(", ", queryMaps.shape)}]");
     }
 
     public Tensor Scores(TaskBatch batch, int ways)
