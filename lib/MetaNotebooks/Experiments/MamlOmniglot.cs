@@ -88,8 +88,13 @@ public sealed class MamlOmniglot(MamlOmniglotConfig config, string outputDirecto
     public const string ExperimentName = "maml-omniglot";
     public MamlOmniglotConfig Config { get; } = config;
 
-    public string CheckpointPath => Path.Combine(outputDirectory, "checkpoints", $"{ExperimentName}-{Config.Slug}.mntd");
-    public string CurvePath => Path.Combine(outputDirectory, "checkpoints", $"{ExperimentName}-{Config.Slug}.curve.json");
+    /// <summary>
+    /// Where the checkpoints go: by default the output folder's checkpoints/. The CLI keeps them in papers/ (so that the
+    /// same command resumes a committed one) while the results are written to a scratch folder first.
+    /// </summary>
+    public string CheckpointDirectory { get; init; } = Path.Combine(outputDirectory, "checkpoints");
+    public string CheckpointPath => Path.Combine(CheckpointDirectory, $"{ExperimentName}-{Config.Slug}.mntd");
+    public string CurvePath => Path.Combine(CheckpointDirectory, $"{ExperimentName}-{Config.Slug}.curve.json");
     public string ModelPath => Path.Combine(outputDirectory, "results", $"{ExperimentName}-{Config.Slug}.model.mntd");
     public string ResultPath => Path.Combine(outputDirectory, "results", $"{ExperimentName}-{Config.Slug}.json");
 
@@ -133,7 +138,6 @@ public sealed class MamlOmniglot(MamlOmniglotConfig config, string outputDirecto
             using var batch = sampler.Sample(Config.MetaBatch);
             return Config.Batched ? maml.MetaLossBatched(batch) : maml.MetaLoss(batch);
         }, cancel);
-        save(model.state_dict(), ModelPath);
         return (model, outcome, curve.OrderBy(p => p.Iteration).ToList(), evalSeconds);
     }
 
@@ -183,6 +187,9 @@ public sealed class MamlOmniglot(MamlOmniglotConfig config, string outputDirecto
         using (model)
         {
             if (cancel.IsCancellationRequested) return null;
+            // Saved only for a run that is reported (finished or stopped by its budget): an interrupted model lives in
+            // its checkpoint, and saving it would put it beside a result file that describes another run.
+            save(model.state_dict(), ModelPath);
             var evalClock = Stopwatch.StartNew();
             var perStep = EvaluateOnTest(model);
             var evalFinalSeconds = evalClock.Elapsed.TotalSeconds;

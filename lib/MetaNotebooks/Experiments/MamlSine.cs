@@ -89,7 +89,12 @@ public sealed class MamlSine(MamlSineConfig config, string outputDirectory)
         _ => "pretrained",
     };
 
-    public string CheckpointPath(SineMethod m) => Path.Combine(outputDirectory, "checkpoints", $"{ExperimentName}-{Slug(m)}.mntd");
+    /// <summary>
+    /// Where the checkpoints go: by default the output folder's checkpoints/. The CLI keeps them in papers/ (so that the
+    /// same command resumes a committed one) while the results are written to a scratch folder first.
+    /// </summary>
+    public string CheckpointDirectory { get; init; } = Path.Combine(outputDirectory, "checkpoints");
+    public string CheckpointPath(SineMethod m) => Path.Combine(CheckpointDirectory, $"{ExperimentName}-{Slug(m)}.mntd");
     public string ModelPath(SineMethod m) => Path.Combine(outputDirectory, "results", $"{ExperimentName}-{Slug(m)}.model.mntd");
     public string ResultPath => Path.Combine(outputDirectory, "results", $"{ExperimentName}.json");
 
@@ -105,7 +110,7 @@ public sealed class MamlSine(MamlSineConfig config, string outputDirectory)
         return Config.Init == MamlSineConfig.PaperCodeInit ? Mlp.TruncatedNormal([1, 40, 40, 1], 0.01, g) : new Mlp([1, 40, 40, 1], g);
     }
 
-    /// <summary>Trains one learner (resuming from its checkpoint) and saves its final weights.</summary>
+    /// <summary>Trains one learner (resuming from its checkpoint) and, when it finished, saves its final weights.</summary>
     public (Mlp Model, TrainingOutcome Outcome) Train(SineMethod method, CancellationToken cancel = default, bool showProgress = true)
     {
         Config.Validate();
@@ -130,7 +135,9 @@ public sealed class MamlSine(MamlSineConfig config, string outputDirectory)
             return Config.Batched ? maml.MetaLossBatched(batch) : maml.MetaLoss(batch);
         }, cancel);
         tasks.Dispose();
-        save(model.state_dict(), ModelPath(method));
+        // Only a finished learner is the published model: an interrupted one lives in its checkpoint, and saving it here
+        // would put a half-trained model beside a result file that describes the finished run.
+        if (outcome.Completed) save(model.state_dict(), ModelPath(method));
         return (model, outcome);
     }
 

@@ -90,11 +90,16 @@ public sealed record MetaNetOmniglotConfig
 public sealed class MetaNetOmniglot(MetaNetOmniglotConfig config, string paperDirectory)
 {
     public MetaNetOmniglotConfig Config { get; } = config;
-    public string CheckpointPath => Path.Combine(paperDirectory, "checkpoints", $"{MetaNetOmniglotConfig.ExperimentName}-{Config.Slug}.mntd");
+    /// <summary>
+    /// Where the checkpoints go: by default the output folder's checkpoints/. The CLI keeps them in papers/ (so that the
+    /// same command resumes a committed one) while the results are written to a scratch folder first.
+    /// </summary>
+    public string CheckpointDirectory { get; init; } = Path.Combine(paperDirectory, "checkpoints");
+    public string CheckpointPath => Path.Combine(CheckpointDirectory, $"{MetaNetOmniglotConfig.ExperimentName}-{Config.Slug}.mntd");
     public string ResultPath => Path.Combine(paperDirectory, "results", $"{MetaNetOmniglotConfig.ExperimentName}-{Config.Slug}.json");
     public string ModelPath => Path.Combine(paperDirectory, "results", $"{MetaNetOmniglotConfig.ExperimentName}-{Config.Slug}.model.mntd");
-    public string ContinualCheckpointPath => Path.Combine(paperDirectory, "checkpoints", $"{MetaNetOmniglotConfig.ExperimentName}-{Config.Slug}-continual.mntd");
-    public string ContinualCurvePath => Path.Combine(paperDirectory, "checkpoints", $"{MetaNetOmniglotConfig.ExperimentName}-{Config.Slug}-continual.curve.json");
+    public string ContinualCheckpointPath => Path.Combine(CheckpointDirectory, $"{MetaNetOmniglotConfig.ExperimentName}-{Config.Slug}-continual.mntd");
+    public string ContinualCurvePath => Path.Combine(CheckpointDirectory, $"{MetaNetOmniglotConfig.ExperimentName}-{Config.Slug}-continual.curve.json");
 
     /// <summary>The 1,200 training characters of the 1200/423 split: MAML's train (1,100) and val (100) parts together.</summary>
     public static ClassIndexedDataset TrainCharacters(Omniglot omniglot)

@@ -58,7 +58,12 @@ public sealed record MetricOmniglotConfig
 public sealed class MetricOmniglot(MetricOmniglotConfig config, Func<MetricTrainingRun, IEpisodeLearner> newLearner, string paperDirectory)
 {
     public MetricOmniglotConfig Config { get; } = config;
-    public string CheckpointPath(MetricTrainingRun run) => Path.Combine(paperDirectory, "checkpoints", $"{Config.Experiment}-{run.Slug}.mntd");
+    /// <summary>
+    /// Where the checkpoints go: by default the output folder's checkpoints/. The CLI keeps them in papers/ (so that the
+    /// same command resumes a committed one) while the results are written to a scratch folder first.
+    /// </summary>
+    public string CheckpointDirectory { get; init; } = Path.Combine(paperDirectory, "checkpoints");
+    public string CheckpointPath(MetricTrainingRun run) => Path.Combine(CheckpointDirectory, $"{Config.Experiment}-{run.Slug}.mntd");
     public string ModelPath(MetricTrainingRun run) => Path.Combine(paperDirectory, "results", $"{Config.Experiment}-{run.Slug}.model.mntd");
     public string ResultPath => Path.Combine(paperDirectory, "results", $"{Config.Experiment}.json");
 
@@ -66,6 +71,22 @@ public sealed class MetricOmniglot(MetricOmniglotConfig config, Func<MetricTrain
         (variant is null ? "" : $"{variant}; ") + $"{done:N0}{(done < t.Iterations ? $" of {t.Iterations:N0} planned" : "")} episodes" +
         $"{(trainSeconds is { } sec ? $" ({sec / 3600:0.00} h on {get_num_threads()} thread(s))" : "")} of {t.Ways}-way {t.Shots}-shot {t.Queries}-query{(t.TasksPerStep > 1 ? $" ×{t.TasksPerStep} per step" : "")}, Adam {t.LearningRate:g3}" +
         $"{(t.HalveEvery > 0 ? $" halved every {t.HalveEvery:N0}" : "")} (paper: {paper})";
+
+    /// <summary>
+    /// Checks that every training and test episode of the config fits the data (classes, images per class), by building
+    /// the samplers the run will use: a bad setting fails here, before a checkpoint is deleted or a model trained.
+    /// </summary>
+    public void CheckData(Omniglot omniglot)
+    {
+        using var train = omniglot.Vinyals(Config.TrainPart);
+        using var test = omniglot.Vinyals("test");
+        foreach (var run in Config.Runs)
+        {
+            using (new EpisodeSampler(train, run.Training.Ways, run.Training.Shots, run.Training.Queries, 0)) { }
+            foreach (var (ways, shots) in run.Evaluations)
+                using (EpisodeTrainer.EvaluationEpisodes(test, ways, shots, Config.EvalQueries, Config.EvalSeed)) { }
+        }
+    }
 
     public ResultFile? Run(Omniglot omniglot, string command, CancellationToken cancel = default, TextWriter? log = null)
     {

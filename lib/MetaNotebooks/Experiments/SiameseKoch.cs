@@ -90,10 +90,15 @@ public sealed class SiameseKoch(SiameseKochConfig config, string paperDirectory)
     public const string PaperBudget = "Koch: 150,000 pairs × 9 (8 affine copies) per epoch, up to 200 epochs with early stopping";
 
     public SiameseKochConfig Config { get; } = config;
-    public string CheckpointPath => Path.Combine(paperDirectory, "checkpoints", $"{ExperimentName}.mntd");
-    public string HistoryPath => Path.Combine(paperDirectory, "checkpoints", $"{ExperimentName}.validation.json");
+    /// <summary>
+    /// Where the checkpoints go: by default the output folder's checkpoints/. The CLI keeps them in papers/ (so that the
+    /// same command resumes a committed one) while the results are written to a scratch folder first.
+    /// </summary>
+    public string CheckpointDirectory { get; init; } = Path.Combine(paperDirectory, "checkpoints");
+    public string CheckpointPath => Path.Combine(CheckpointDirectory, $"{ExperimentName}.mntd");
+    public string HistoryPath => Path.Combine(CheckpointDirectory, $"{ExperimentName}.validation.json");
     /// <summary>The best validated parameters (156 MB: kept with the checkpoints, not in results/).</summary>
-    public string BestModelPath => Path.Combine(paperDirectory, "checkpoints", $"{ExperimentName}.best.mntd");
+    public string BestModelPath => Path.Combine(CheckpointDirectory, $"{ExperimentName}.best.mntd");
     public string ResultPath => Path.Combine(paperDirectory, "results", $"{ExperimentName}.json");
 
     /// <summary>Koch's network: two <see cref="KochEncoder"/> twins and the weighted-L1 head, αⱼ ~ N(0, 0.2), bias ~ N(0.5, 0.01).</summary>

@@ -57,6 +57,7 @@ public sealed record SiameseMnistConfig
         if (EvalPairs < 2 || EvalPairs % 2 != 0 || CurvePairs < 2 || CurvePairs % 2 != 0) throw new ArgumentException("evaluation pairs must be even and ≥ 2");
         if (OneShotEpisodes < 0 || AccuracyEvery < 0 || CurveEvery < 1) throw new ArgumentException("episodes and intervals must be ≥ 0");
         if (!(Distortion is >= 0 and <= 1)) throw new ArgumentException($"the distortion probability must be in [0, 1], got {Distortion}");
+        if (!(InputDropout is >= 0 and < 1)) throw new ArgumentException($"--dropout is the probability of dropping an input pixel while training, in [0, 1), got {InputDropout}");
     }
 
     public JsonObject ToJson() => new()
@@ -84,7 +85,14 @@ public sealed class SiameseMnist(SiameseMnistConfig config, string paperDirector
     public const string OneShotColumn = "10-way 1-shot";
 
     public SiameseMnistConfig Config { get; } = config;
-    public string CheckpointPath => Path.Combine(paperDirectory, "checkpoints", ExperimentName + ".mntd");
+    /// <summary>
+    /// Where the checkpoints go: by default the output folder's checkpoints/. The CLI keeps them in papers/ (so that the
+    /// same command resumes a committed one) while the results are written to a scratch folder first.
+    /// </summary>
+    public string CheckpointDirectory { get; init; } = Path.Combine(paperDirectory, "checkpoints");
+    public string CheckpointPath => Path.Combine(CheckpointDirectory, ExperimentName + ".mntd");
+    /// <summary>The held-out pair-accuracy curve so far, kept beside the checkpoint so that a resumed run reports the whole curve.</summary>
+    public string CurvePath => Path.Combine(CheckpointDirectory, ExperimentName + ".curve.json");
     public string ModelPath => Path.Combine(paperDirectory, "results", ExperimentName + ".model.mntd");
     public string ResultPath => Path.Combine(paperDirectory, "results", ExperimentName + ".json");
 
@@ -166,8 +174,14 @@ public sealed class SiameseMnist(SiameseMnistConfig config, string paperDirector
         using var _heldOut = heldOut;
         log.WriteLine($"{train}\n{heldOut}");
         using var net = NewLearner(Config);
-        var curve = new List<(int Iteration, double Accuracy)>();
-        var outcome = Train(net, train, heldOut, Config, CheckpointPath, (i, a) => curve.Add((i, a)), cancel);
+        var curve = LoadCurve();
+        var outcome = Train(net, train, heldOut, Config, CheckpointPath, (i, a) =>
+        {
+            if (curve.Any(p => p.Iteration == i)) return;   // measured before an interruption, with the same weights
+            curve.Add((i, a));
+            SaveCurve(curve);
+        }, cancel);
+        curve = curve.OrderBy(p => p.Iteration).ToList();
         if (cancel.IsCancellationRequested && !outcome.Completed) return null;
         curve.Add((outcome.Iterations, PairAccuracy(net, heldOut, Config.CurvePairs, Config.EvalSeed).Average()));
         save(net.state_dict(), ModelPath);
@@ -208,4 +222,16 @@ public sealed class SiameseMnist(SiameseMnistConfig config, string paperDirector
         result.Save(ResultPath);
         return result;
     }
+
+    private List<(int Iteration, double Accuracy)> LoadCurve()
+    {
+        // The curve belongs to the checkpoint: without one, a fresh run starts a fresh curve.
+        if (!File.Exists(CheckpointPath) || !File.Exists(CurvePath)) return [];
+        var points = JsonNode.Parse(File.ReadAllText(CurvePath))!.AsArray();
+        return points.Select(p => (p!["iteration"]!.GetValue<int>(), p["accuracy"]!.GetValue<double>())).ToList();
+    }
+
+    private void SaveCurve(List<(int Iteration, double Accuracy)> curve) =>
+        AtomicFile.WriteAllText(CurvePath, new JsonArray(curve.OrderBy(p => p.Iteration)
+            .Select(p => (JsonNode)new JsonObject { ["iteration"] = p.Iteration, ["accuracy"] = p.Accuracy }).ToArray()).ToJsonString() + "\n");
 }

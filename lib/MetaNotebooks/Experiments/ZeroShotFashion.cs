@@ -67,7 +67,12 @@ public sealed class ZeroShotFashion(ZeroShotFashionConfig config, string paperDi
     public const string Method = "Zero-shot Prototypical Nets";
 
     public ZeroShotFashionConfig Config { get; } = config;
-    public string CheckpointPath => Path.Combine(paperDirectory, "checkpoints", ExperimentName + ".mntd");
+    /// <summary>
+    /// Where the checkpoints go: by default the output folder's checkpoints/. The CLI keeps them in papers/ (so that the
+    /// same command resumes a committed one) while the results are written to a scratch folder first.
+    /// </summary>
+    public string CheckpointDirectory { get; init; } = Path.Combine(paperDirectory, "checkpoints");
+    public string CheckpointPath => Path.Combine(CheckpointDirectory, ExperimentName + ".mntd");
     public string ModelPath => Path.Combine(paperDirectory, "results", ExperimentName + ".model.mntd");
     public string ResultPath => Path.Combine(paperDirectory, "results", ExperimentName + ".json");
 

@@ -9,7 +9,7 @@ public sealed record TrainingOutcome(int Iterations, bool Completed, IReadOnlyLi
 
 /// <summary>
 /// The one training-loop shape every experiment uses: iteration i runs `step(i)` (which returns the loss), inside its
-/// own dispose scope; a progress bar; a checkpoint (model, optimiser, iteration, loss curve, time) every few minutes,
+/// own dispose scope; a progress bar; a checkpoint (model, optimiser, iteration, loss curve with its window in progress, time) every few minutes,
 /// at Ctrl-C and at the end; resuming from the checkpoint when it exists. Steps must derive their randomness from the
 /// iteration number, so a resumed run draws the same tasks as an uninterrupted one.
 /// </summary>
@@ -30,12 +30,10 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
     public TrainingOutcome Run(Func<int, Tensor> step, CancellationToken cancel = default)
     {
         if (iterations < 0) throw new ArgumentOutOfRangeException(nameof(iterations), iterations, "iterations cannot be negative");
-        var (start, curve, previousSeconds) = Resume();
+        var (start, curve, previousSeconds, windowSum, windowCount) = Resume();
         var clock = Stopwatch.StartNew();
         var lastCheckpoint = clock.Elapsed;
         var progress = ShowProgress ? new ProgressBar(name, iterations, start) : null;
-        double windowSum = 0;
-        var windowCount = 0;
         var i = start;
         for (; i < iterations && !cancel.IsCancellationRequested; i++)
         {
@@ -60,20 +58,20 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
             progress?.Report(i + 1, $"loss {(curve.Count > 0 ? curve[^1] : loss):0.000}");
             if (checkpointPath != null && clock.Elapsed - lastCheckpoint > CheckpointInterval)
             {
-                Save(i + 1, curve, previousSeconds + clock.Elapsed.TotalSeconds);
+                Save(i + 1, curve, windowSum, windowCount, previousSeconds + clock.Elapsed.TotalSeconds);
                 lastCheckpoint = clock.Elapsed;
             }
         }
         var seconds = previousSeconds + clock.Elapsed.TotalSeconds;
-        if (checkpointPath != null) Save(i, curve, seconds);
+        if (checkpointPath != null) Save(i, curve, windowSum, windowCount, seconds);
         if (i >= iterations) progress?.Finish($"loss {(curve.Count > 0 ? curve[^1] : double.NaN):0.000}");
         else Console.Error.WriteLine($"\n{name}: stopped at iteration {i:N0} of {iterations:N0}; checkpoint saved to {checkpointPath}. Run the same command again to resume.");
         return new TrainingOutcome(i, i >= iterations, curve, CurveEvery, seconds);
     }
 
-    private (int start, List<double> curve, double seconds) Resume()
+    private (int start, List<double> curve, double seconds, double windowSum, int windowCount) Resume()
     {
-        if (checkpointPath == null || !File.Exists(checkpointPath)) return (0, new List<double>(), 0);
+        if (checkpointPath == null || !File.Exists(checkpointPath)) return (0, new List<double>(), 0, 0, 0);
         using var scope = NewDisposeScope();
         var state = load(checkpointPath);
         // Refused before anything is loaded: the caller's model keeps its own weights.
@@ -85,13 +83,17 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
         var start = (int)state["meta.iteration"].item<long>();
         var curve = state["meta.loss_curve"].ToArray<double>().ToList();
         var seconds = state["meta.seconds"].item<double>();
+        // The loss-curve window in progress, so that a resumed run's curve equals an uninterrupted one's. Checkpoints
+        // written before it was kept have none: their window restarts empty, as it always did.
+        var windowSum = state.TryGetValue("meta.window_sum", out var sum) ? sum.item<double>() : 0;
+        var windowCount = state.TryGetValue("meta.window_count", out var count) ? (int)count.item<long>() : 0;
         if (start > iterations)
             throw new InvalidOperationException($"{name}: the checkpoint {checkpointPath} is at iteration {start:N0}, beyond the requested {iterations:N0}; delete it or pass --restart.");
         Console.Error.WriteLine($"{name}: resuming from {checkpointPath} at iteration {start:N0}.");
-        return (start, curve, seconds);
+        return (start, curve, seconds, windowSum, windowCount);
     }
 
-    private void Save(int iteration, List<double> curve, double seconds)
+    private void Save(int iteration, List<double> curve, double windowSum, int windowCount, double seconds)
     {
         using var scope = NewDisposeScope();
         var state = new Dictionary<string, Tensor>();
@@ -100,6 +102,8 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
         state["meta.iteration"] = tensor(new long[] { iteration }, []);
         state["meta.loss_curve"] = tensor(curve.ToArray(), [curve.Count]);
         state["meta.seconds"] = tensor(seconds);
+        state["meta.window_sum"] = tensor(windowSum);
+        state["meta.window_count"] = tensor(new long[] { windowCount }, []);
         if (Settings is not null) state["meta.settings"] = tensor(System.Text.Encoding.UTF8.GetBytes(Settings));
         save(state, checkpointPath!);
     }
