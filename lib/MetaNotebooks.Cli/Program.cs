@@ -21,6 +21,11 @@ if (!commands.TryGetValue(args[0], out var command))
     return 2;
 }
 
+// Temp files that killed runs left (`<file>.tmp-<pid>-<guid>`, some hundreds of MB): removed when their process is gone.
+if (MetaNotebooks.RepositoryRoot.TryFind() is { } root)
+    foreach (var stale in MetaNotebooks.Results.StaleTempFiles.Clean(MetaNotebooks.Results.StaleTempFiles.WrittenFolders(root)))
+        Console.Error.WriteLine($"mn: removed {Path.GetRelativePath(root, stale)}, left by a process that no longer runs.");
+
 // Reuse freed memory instead of page-faulting fresh mmaps for every large tensor (see set_keep_freed_memory).
 torch.set_keep_freed_memory(true);
 

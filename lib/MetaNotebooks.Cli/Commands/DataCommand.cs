@@ -117,7 +117,7 @@ public sealed class DataCommand : ICommand
     private static OmniglotOptions OmniglotOptionsFrom(Options options)
     {
         var filter = options.String("filter");
-        var o = new OmniglotOptions { ImageSize = options.Int("size", 28) };
+        var o = new OmniglotOptions { ImageSize = options.Int("size", 28, 1, Omniglot.SourceSize) };   // a usage error naming --size, before any work
         if (filter is null) return o;
         return Enum.TryParse<ResizeFilter>(filter, ignoreCase: true, out var f)
             ? o with { Filter = f }

@@ -21,9 +21,13 @@ public sealed class ReproduceCommand : ICommand
     public const string DefaultExperiment = MamlSine.ExperimentName;
 
     private static string Usage() =>
-        "usage: mn reproduce [experiment] [--threads N] [--restart] [experiment options]\n" +
-        "  --threads N   libtorch threads (default 1)\n  --restart     ignore existing checkpoints and start over\n" +
-        "Ctrl-C stops cleanly and keeps a checkpoint; the same command resumes.\n\nexperiments:\n" +
+        "usage: mn reproduce [experiment] [--threads N] [--restart] [--force] [experiment options]\n" +
+        $"  --threads N   libtorch threads, 1 to {MaxThreads} (default 1)\n" +
+        "  --restart     start over; without --force, in .local/scratch, keeping the committed checkpoints in papers/\n" +
+        "  --force       replace the committed result even with a less complete run (other settings, fewer iterations)\n" +
+        "A run replaces papers/<paper>/results only when it is at least as complete as the committed result (same settings,\n" +
+        "at least as many iterations); otherwise its result goes to .local/scratch/<paper> and the run says why.\n" +
+        "Ctrl-C, SIGTERM and SIGHUP stop cleanly and keep a checkpoint; the same command resumes.\n\nexperiments:\n" +
         string.Join("\n", Experiments.Values.OrderBy(e => e.Name).Select(e => $"  {e.Name,-16} {e.Summary}\n{e.OptionsHelp.TrimEnd()}"));
 
     public int Run(string[] args)
@@ -38,13 +42,20 @@ public sealed class ReproduceCommand : ICommand
         };
         if (!Experiments.TryGetValue(name, out var experiment))
             throw new UsageException($"unknown experiment '{name}'. Known: {string.Join(", ", Experiments.Keys.Order())}.\n{Usage()}");
-        var threads = options.Int("threads", 1);
-        if (threads < 1) throw new UsageException($"--threads must be at least 1, got {threads}");
+        var threads = options.Int("threads", 1, 1, MaxThreads);
+        var force = options.Flag("force");
         torch.set_num_threads(threads);
         _ = ResultFile.CodeCommit; // described now, before the run rewrites tracked result files
         var command = "./mn reproduce" + (args.Length > 0 ? " " + string.Join(" ", args) : "");
-        return experiment.Run(options, new ReproductionContext(RepositoryRoot.Find(), command, Interrupt.Token));
+        return experiment.Run(options, new ReproductionContext(RepositoryRoot.Find(), command, Interrupt.Token) { Force = force });
     }
+
+    /// <summary>
+    /// The most libtorch threads a run may ask for: four per core. More only makes threads wait for cores (a run is
+    /// fastest at about one per core; a few per core let one measure oversubscription), while a typo such as 100000
+    /// would start that many threads and exhaust the machine.
+    /// </summary>
+    public static int MaxThreads => 4 * Environment.ProcessorCount;
 
     /// <summary>Published vs ours for every cell the run filled.</summary>
     public static string SideBySide(ResultFile result, PublishedPaper paper)

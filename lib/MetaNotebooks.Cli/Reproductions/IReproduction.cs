@@ -1,9 +1,25 @@
+using MetaNotebooks.Results;
+
 namespace MetaNotebooks.Cli.Reproductions;
 
 /// <summary>
 /// One experiment of `mn reproduce &lt;name&gt;`: trains, evaluates, writes papers/&lt;paper&gt;/results/*.json and regenerates
 /// the paper's README. Found by reflection: add a class under Reproductions/ and it is listed.
 /// </summary>
+/// <remarks>
+/// The standard path, which every reproduction follows so that no command destroys a committed result:
+/// <list type="number">
+/// <item>read and validate every option (<see cref="Options"/> rejects NaN, infinities and out-of-range numbers; call
+/// the config's Validate), then load and check the data: nothing is written or deleted before;</item>
+/// <item>build the experiment on <see cref="ReproductionContext.PaperDirectory"/> (a scratch copy of the paper's folder,
+/// where results/ is written first) with its checkpoints in <see cref="ReproductionContext.CheckpointDirectory"/>
+/// (papers/&lt;paper&gt;/checkpoints, so that the same command resumes a committed checkpoint);</item>
+/// <item>right before training, <see cref="ReproductionContext.Restart"/> with the experiment's checkpoint files;</item>
+/// <item>at the end, <see cref="ReproductionContext.Publish"/>: it moves the result and its model files into
+/// papers/&lt;paper&gt;/results and regenerates the README only when the run is at least as complete as the committed
+/// result (<see cref="ResultGuard"/>) or the user passed --force; otherwise they stay in .local/scratch and it says why.</item>
+/// </list>
+/// </remarks>
 public interface IReproduction
 {
     /// <summary>The name typed after `mn reproduce`, e.g. "maml-sine".</summary>
@@ -22,25 +38,110 @@ public interface IReproduction
     int Run(Options options, ReproductionContext context);
 }
 
-/// <summary>Where the run writes and how it was invoked (recorded in the result file).</summary>
+/// <summary>
+/// Where the run writes, how it was invoked (recorded in the result file), and the rule that decides whether its result
+/// replaces the committed one: see <see cref="IReproduction"/>'s remarks and <see cref="ResultGuard"/>.
+/// </summary>
 public sealed record ReproductionContext(string RepositoryRoot, string Command, CancellationToken Cancel)
 {
-    public string PaperDirectory(string paperId) => Results.PaperReport.PaperDirectory(RepositoryRoot, paperId);
+    /// <summary>--force: publish even a run less complete than the committed one, and let --restart delete committed checkpoints.</summary>
+    public bool Force { get; init; }
 
-    /// <summary>What --restart does: deletes the run's checkpoint files that exist (a fresh clone has none, nor their folder).</summary>
+    /// <summary>When the run started: the files of results/ written since then are this run's.</summary>
+    public DateTime StartedUtc { get; init; } = DateTime.UtcNow;
+
+    /// <summary>papers/&lt;paper-id&gt;: the committed results, README and checkpoints.</summary>
+    public string PublishedDirectory(string paperId) => PaperReport.PaperDirectory(RepositoryRoot, paperId);
+
+    /// <summary>
+    /// The paper folder an experiment writes into: .local/scratch/&lt;paper-id&gt; (ignored by git), a copy of the paper's
+    /// folder where the run's results/ are written first; <see cref="Publish"/> moves them into papers/ when the rule allows.
+    /// </summary>
+    public string PaperDirectory(string paperId) => Path.Combine(RepositoryRoot, ".local", "scratch", paperId);
+
+    /// <summary>
+    /// Where the experiment keeps its checkpoints: papers/&lt;paper-id&gt;/checkpoints, so that the same command resumes a
+    /// committed one (resuming only moves it forward). A --restart without --force uses the scratch folder's instead:
+    /// starting over must not delete a committed checkpoint, whose run took hours; with --force it does.
+    /// </summary>
+    public string CheckpointDirectory(string paperId, bool restart) =>
+        Path.Combine(restart && !Force ? PaperDirectory(paperId) : PublishedDirectory(paperId), "checkpoints");
+
+    /// <summary>
+    /// What --restart does, called after every option and the data have been checked, right before training: deletes the
+    /// run's checkpoint files that exist (a fresh clone has none, nor their folder). They are in scratch unless --force
+    /// (see <see cref="CheckpointDirectory"/>).
+    /// </summary>
+    public void Restart(bool restart, params IEnumerable<string> checkpointPaths)
+    {
+        if (!restart) return;
+        if (!Force)
+            Console.Error.WriteLine("--restart: starting afresh with this run's checkpoints in .local/scratch; committed checkpoints in papers/ are kept " +
+                                    "(add --force to delete them and start over there).");
+        DeleteCheckpoints(checkpointPaths);
+    }
+
+    /// <summary>Deletes the checkpoint files that exist (a fresh clone has none, nor their folder).</summary>
     public static void DeleteCheckpoints(params IEnumerable<string> paths)
     {
         foreach (var path in paths)
             if (File.Exists(path)) File.Delete(path);
     }
 
-    /// <summary>The end of every run: regenerates the paper's README, prints published vs ours, says what was written.</summary>
-    public void Publish(string paperId, Results.ResultFile result, string resultPath)
+    /// <summary>
+    /// The end of every run. When the result is at least as complete as the one committed under the same name (or there
+    /// is none, or --force), moves it and the model files this run wrote beside it (same name stem) into
+    /// papers/&lt;paper&gt;/results, regenerates the paper's README and returns true; otherwise leaves them in the scratch
+    /// folder with a README of their own, says why, and returns false. Prints published vs ours either way.
+    /// </summary>
+    public bool Publish(string paperId, ResultFile result, string resultPath)
     {
-        var paperDir = PaperDirectory(paperId);
-        var readme = Path.Combine(paperDir, "README.md");
-        Results.PaperReport.Write(paperDir);
-        Console.WriteLine(Commands.ReproduceCommand.SideBySide(result, Results.PublishedPaper.Load(Path.Combine(paperDir, "published.json"))));
-        Console.WriteLine($"Wrote {Path.GetRelativePath(RepositoryRoot, resultPath)} and {Path.GetRelativePath(RepositoryRoot, readme)}.");
+        var paperDir = PublishedDirectory(paperId);
+        var publishedPath = Path.Combine(paperDir, "results", Path.GetFileName(resultPath));
+        var paper = PublishedPaper.Load(Path.Combine(paperDir, "published.json"));
+        Console.WriteLine(Commands.ReproduceCommand.SideBySide(result, paper));
+        var samePlace = Path.GetFullPath(resultPath) == Path.GetFullPath(publishedPath);
+        var why = samePlace || Force ? null : WhyNotPublish(publishedPath, result);
+        if (why is null)
+        {
+            if (samePlace) Console.Error.WriteLine($"warning: this reproduction wrote {Path.GetRelativePath(RepositoryRoot, resultPath)} straight into papers/, " +
+                                                   "past the rule that protects committed results; build its experiment on context.PaperDirectory.");
+            else
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(publishedPath)!);
+                foreach (var file in RunFiles(resultPath).Append(resultPath))   // the result last: a reader never sees it before its models
+                    File.Move(file, Path.Combine(paperDir, "results", Path.GetFileName(file)), overwrite: true);
+            }
+            var readme = Path.Combine(paperDir, "README.md");
+            PaperReport.Write(paperDir);
+            Console.WriteLine($"Wrote {Path.GetRelativePath(RepositoryRoot, publishedPath)} and {Path.GetRelativePath(RepositoryRoot, readme)}.");
+            return true;
+        }
+        var scratch = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(resultPath)))!;
+        File.Copy(Path.Combine(paperDir, "published.json"), Path.Combine(scratch, "published.json"), overwrite: true);
+        PaperReport.Write(scratch);
+        Console.WriteLine($"Not published: {why}. papers/{paperId} is unchanged; this run's result, models and README are in " +
+                          $"{Path.GetRelativePath(RepositoryRoot, scratch)}/. Pass --force to replace the committed result with it.");
+        return false;
+    }
+
+    private static string? WhyNotPublish(string publishedPath, ResultFile result)
+    {
+        if (!File.Exists(publishedPath)) return null;
+        ResultFile committed;
+        try { committed = ResultFile.Load(publishedPath); }
+        catch (InvalidDataException) { return null; }   // a damaged file protects nothing: replacing it is the repair
+        return ResultGuard.WhyNotReplace(committed, result);
+    }
+
+    /// <summary>The model files beside the result that this run wrote: "maml-sine.json" → "maml-sine-maml.model.mntd", ….</summary>
+    private IEnumerable<string> RunFiles(string resultPath)
+    {
+        var stem = Path.GetFileNameWithoutExtension(resultPath);
+        return Directory.GetFiles(Path.GetDirectoryName(resultPath)!)
+            .Where(f => Path.GetFileName(f) is var name && name != Path.GetFileName(resultPath) && !name.Contains(".tmp-") &&
+                        (name.StartsWith(stem + ".", StringComparison.Ordinal) || name.StartsWith(stem + "-", StringComparison.Ordinal)) &&
+                        File.GetLastWriteTimeUtc(f) >= StartedUtc)
+            .ToList();
     }
 }

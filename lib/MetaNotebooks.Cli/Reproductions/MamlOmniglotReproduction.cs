@@ -33,7 +33,6 @@ public sealed class MamlOmniglotReproduction : IReproduction
         if (ways is not (5 or 20)) throw new UsageException($"--ways must be 5 or 20 (the paper's Omniglot cells), got {ways}");
         if (shots < 1) throw new UsageException($"--shots must be ≥ 1, got {shots}");
         var defaults = MamlOmniglotConfig.ForCell(ways, shots, options.Flag("first-order"));
-        var hours = options.Double("hours", double.NaN);
         var config = defaults with
         {
             Iterations = options.Int("iterations", defaults.Iterations),
@@ -42,17 +41,16 @@ public sealed class MamlOmniglotReproduction : IReproduction
             EvalTasks = options.Int("eval-tasks", defaults.EvalTasks),
             Seed = options.Int("seed", (int)defaults.Seed),
             Batched = options.Flag("batched"),
-            Hours = double.IsNaN(hours) ? null : hours,
+            Hours = options.Hours(),
         };
         var restart = options.Flag("restart");
         options.RejectUnknown();
         try { config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
 
-        var paperDir = context.PaperDirectory(PaperId);
         using var omniglot = Omniglot.Load(log: Console.Error);
-        var run = new MamlOmniglot(config, paperDir, omniglot);
-        if (restart) ReproductionContext.DeleteCheckpoints(run.CheckpointPath, run.CurvePath);
+        var run = new MamlOmniglot(config, context.PaperDirectory(PaperId), omniglot) { CheckpointDirectory = context.CheckpointDirectory(PaperId, restart) };
+        context.Restart(restart, run.CheckpointPath, run.CurvePath);
         Console.Error.WriteLine($"Reproducing {Name} {config.Slug}: {config.MethodName}, {config.Ways}-way {config.Shots}-shot, {config.Iterations:N0} iterations " +
                                 $"of {config.MetaBatch} tasks, {config.InnerSteps} inner step(s) α = {config.InnerLearningRate}, {config.EvalSteps} test steps, " +
                                 $"{(config.Batched ? "batched" : "per-task loop")}, {torch.get_num_threads()} thread(s), seed {config.Seed}" +

@@ -17,6 +17,7 @@ public sealed class MamlSineReproduction : IReproduction
           --seed N         training seed (default 1); evaluation tasks use a fixed seed of their own
           --eval-tasks N   held-out tasks per evaluation (default 600)
           --loop           one task after another instead of the batched meta-batch (same gradients, slower)
+          --restart        start over (see --force)
           --init NAME      pytorch (default: nn.Linear's) or paper (the paper code's: truncated normal σ = 0.01, zero biases)
         """;
 
@@ -42,9 +43,8 @@ public sealed class MamlSineReproduction : IReproduction
         try { config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
 
-        var paperDir = context.PaperDirectory(PaperId);
-        var run = new MamlSine(config, paperDir);
-        if (restart) ReproductionContext.DeleteCheckpoints(Enum.GetValues<SineMethod>().Select(run.CheckpointPath));
+        var run = new MamlSine(config, context.PaperDirectory(PaperId)) { CheckpointDirectory = context.CheckpointDirectory(PaperId, restart) };
+        context.Restart(restart, Enum.GetValues<SineMethod>().Select(run.CheckpointPath));
         Console.Error.WriteLine($"Reproducing {Name}: {config.Iterations:N0} iterations × 3 learners, meta-batch {config.MetaBatch}, K = {config.K}, " +
                                 $"{(config.Batched ? "batched" : "per-task loop")}, {torch.get_num_threads()} thread(s), seed {config.Seed}, init: {config.Init}.");
         var result = run.Run(context.Command, context.Cancel);

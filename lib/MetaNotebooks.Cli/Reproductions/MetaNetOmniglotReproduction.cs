@@ -26,7 +26,7 @@ public sealed class MetaNetOmniglotReproduction : IReproduction
           --continual-trials N  after Omniglot, keep training on N MNIST n-way 1-shot trials, measuring Omniglot accuracy along the way
           --continual-every N   trials between two measurements (default 400)
           --continual-eval-episodes N  Omniglot test episodes per measurement (default 200: the first of the fixed test episodes)
-          --restart        delete the checkpoints first
+          --restart        start over (without --force in .local/scratch: committed checkpoints are kept)
         """;
 
     public int Run(Options options, ReproductionContext context)
@@ -40,14 +40,13 @@ public sealed class MetaNetOmniglotReproduction : IReproduction
             "fast-only" => new MetaNetOptions { FastOnlyBaseLearner = true },
             _ => throw new UsageException($"--variant must be metanet, minus, plus or fast-only, not '{variant}'"),
         };
-        var hours = options.Double("hours", double.NaN);
         var defaults = new MetaNetOmniglotConfig();
         var config = new MetaNetOmniglotConfig
         {
             Episodes = options.Int("episodes", 10_000), Ways = options.Int("ways", 5), TestWays = TestWays(options.String("test-ways")),
             Seed = options.Int("seed", 1), EvalEpisodes = options.Int("eval-episodes", 1000), Model = model,
             TestWaysEvalEpisodes = options.String("test-ways-episodes") is null ? null : options.Int("test-ways-episodes", 0),
-            Hours = double.IsNaN(hours) ? null : hours, Mnist = options.Flag("mnist"),
+            Hours = options.Hours(), Mnist = options.Flag("mnist"),
             ContinualTrials = options.Int("continual-trials", 0), ContinualEvery = options.Int("continual-every", defaults.ContinualEvery),
             ContinualEvalEpisodes = options.Int("continual-eval-episodes", defaults.ContinualEvalEpisodes),
         };
@@ -55,12 +54,11 @@ public sealed class MetaNetOmniglotReproduction : IReproduction
         options.RejectUnknown();
         try { config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
-        var paperDir = context.PaperDirectory(PaperId);
-        var experiment = new MetaNetOmniglot(config, paperDir);
-        if (restart) ReproductionContext.DeleteCheckpoints(experiment.CheckpointPath, experiment.ContinualCheckpointPath, experiment.ContinualCurvePath);
+        var experiment = new MetaNetOmniglot(config, context.PaperDirectory(PaperId)) { CheckpointDirectory = context.CheckpointDirectory(PaperId, restart) };
         Console.Error.WriteLine($"Reproducing {Name} ({config.ModelOptions.Name}): {config.Episodes:N0} episodes of {config.Ways}-way 1-shot, " +
                                 $"{MetaNotebooks.Torch.torch.get_num_threads()} thread(s), seed {config.Seed}.");
         using var omniglot = Omniglot.Load(log: Console.Error);
+        context.Restart(restart, experiment.CheckpointPath, experiment.ContinualCheckpointPath, experiment.ContinualCurvePath);
         var result = experiment.Run(omniglot, context.Command, cancel: context.Cancel);
         if (result is null) return 130;
         context.Publish(PaperId, result, experiment.ResultPath);

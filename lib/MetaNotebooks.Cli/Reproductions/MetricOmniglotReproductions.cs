@@ -16,7 +16,7 @@ public sealed class MatchingOmniglotReproduction : IReproduction
           --kernel K       support-normalized (default: f·g/‖g‖, the public re-implementations') or cosine (Eq. 2 as printed)
           --seed N         training seed (default 1)
           --hours H        at most H hours of training per model in this invocation, then evaluate; the same command resumes
-          --restart        delete the checkpoints first
+          --restart        start over (without --force in .local/scratch: committed checkpoints are kept)
         """;
 
     public int Run(Options options, ReproductionContext context)
@@ -43,7 +43,7 @@ public sealed class RelationOmniglotReproduction : IReproduction
           --iterations-1shot N, --iterations-5shot N   per model
           --seed N         training seed (default 1)
           --hours H        at most H hours of training per model in this invocation, then evaluate; the same command resumes
-          --restart        delete the checkpoints first
+          --restart        start over (without --force in .local/scratch: committed checkpoints are kept)
         """;
 
     public int Run(Options options, ReproductionContext context)
@@ -65,7 +65,7 @@ public sealed class SiameseOmniglotReproduction : IReproduction
           --iterations N   training episodes (20-way 1-shot 5-query, all pairs; default 20000)
           --seed N         training seed (default 1)
           --hours H        at most H hours of training per model in this invocation, then evaluate; the same command resumes
-          --restart        delete the checkpoints first
+          --restart        start over (without --force in .local/scratch: committed checkpoints are kept)
         """;
 
     public int Run(Options options, ReproductionContext context)

@@ -17,12 +17,10 @@ public sealed class PixelsOmniglotReproduction : IReproduction
         var episodes = options.Int("eval-episodes", 1000);
         options.RejectUnknown();
         if (episodes < 2) throw new UsageException("--eval-episodes must be at least 2");
-        var paperDir = context.PaperDirectory(PaperId);
         using var omniglot = Omniglot.Load(log: Console.Error);
-        var result = PixelsOmniglot.Run(omniglot, paperDir, context.Command, episodes);
-        PaperReport.Write(paperDir);
-        OmniglotComparison.Write(context.RepositoryRoot);
-        Console.WriteLine(Commands.ReproduceCommand.SideBySide(result, PublishedPaper.Load(Path.Combine(paperDir, "published.json"))));
+        var scratch = context.PaperDirectory(PaperId);
+        var result = PixelsOmniglot.Run(omniglot, scratch, context.Command, episodes);
+        if (context.Publish(PaperId, result, Path.Combine(scratch, "results", PixelsOmniglot.ExperimentName + ".json"))) OmniglotComparison.Write(context.RepositoryRoot);
         return 0;
     }
 }

@@ -19,7 +19,7 @@ public sealed class ProtoNetOmniglotReproduction : IReproduction
           --seed N         training seed (default 1); the 1,000 test episodes use a fixed seed shared by every method
           --eval-episodes N  test episodes per setting (default 1000)
           --hours H        at most H hours of training per model in this invocation, then evaluate; the same command resumes
-          --restart        delete the checkpoints first
+          --restart        start over (without --force in .local/scratch: committed checkpoints are kept)
         """;
 
     public int Run(Options options, ReproductionContext context)
@@ -40,25 +40,20 @@ public static class MetricReproduction
     public static int Run(MetricOmniglotConfig config, Func<MetricTrainingRun, MetaNotebooks.Algorithms.Metric.IEpisodeLearner> newLearner, Options options, ReproductionContext context)
     {
         var restart = options.Flag("restart");
-        var hours = options.Double("hours", double.NaN);
+        config = config with { Hours = options.Hours() };
         options.RejectUnknown();
-        if (!double.IsNaN(hours))
-        {
-            if (!(hours > 0) || double.IsInfinity(hours)) throw new UsageException($"--hours must be a positive number of hours, got {hours}.");
-            config = config with { Hours = hours };
-        }
         try { foreach (var r in config.Runs) r.Training.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
-        var paperDir = context.PaperDirectory(config.PaperId);
-        var experiment = new MetricOmniglot(config, newLearner, paperDir);
-        if (restart) ReproductionContext.DeleteCheckpoints(config.Runs.Select(experiment.CheckpointPath));
+        var experiment = new MetricOmniglot(config, newLearner, context.PaperDirectory(config.PaperId)) { CheckpointDirectory = context.CheckpointDirectory(config.PaperId, restart) };
         Console.Error.WriteLine($"Reproducing {config.Experiment}: {string.Join("; ", config.Runs.Select(r => $"{r.Slug}: {r.Training.Iterations:N0} episodes of {r.Training.Ways}-way {r.Training.Shots}-shot"))}, " +
                                 $"{MetaNotebooks.Torch.torch.get_num_threads()} thread(s), seed {config.Seed}.");
         using var omniglot = Omniglot.Load(log: Console.Error);
+        try { experiment.CheckData(omniglot); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        context.Restart(restart, config.Runs.Select(experiment.CheckpointPath));
         var result = experiment.Run(omniglot, context.Command, context.Cancel);
         if (result is null) return 130;
-        context.Publish(config.PaperId, result, experiment.ResultPath);
-        OmniglotComparison.Write(context.RepositoryRoot);
+        if (context.Publish(config.PaperId, result, experiment.ResultPath)) OmniglotComparison.Write(context.RepositoryRoot);
         return 0;
     }
 }

@@ -20,13 +20,12 @@ public sealed class SiameseKochReproduction : IReproduction
           --weight-decay X   L2 weight decay (default 0.0002)
           --no-distortions   train without the affine distortions
           --seed N           training seed (default 1)
-          --restart          delete the checkpoint, validation history and best model first
+          --restart          start over: checkpoint, validation history and best model (without --force in .local/scratch)
         """;
 
     public int Run(Options options, ReproductionContext context)
     {
         var defaults = new SiameseKochConfig();
-        var hours = options.Double("hours", double.NaN);
         var stepsText = options.String("steps");
         int? steps = stepsText is null ? null
             : int.TryParse(stepsText, out var n) && n >= 0 ? n : throw new UsageException($"--steps expects a number of steps ≥ 0, got '{stepsText}'");
@@ -41,16 +40,14 @@ public sealed class SiameseKochReproduction : IReproduction
             WeightDecay = options.Double("weight-decay", defaults.WeightDecay),
             DistortedFraction = options.Flag("no-distortions") ? 0 : defaults.DistortedFraction,
             Seed = options.Int("seed", (int)defaults.Seed),
-            Hours = double.IsNaN(hours) ? null : hours,
+            Hours = options.Hours(),
         };
         var restart = options.Flag("restart");
         options.RejectUnknown();
-        if (config.Hours is { } hh && double.IsInfinity(hh)) throw new UsageException("--hours must be a finite number of hours");
         try { config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
 
-        var run = new SiameseKoch(config, context.PaperDirectory(PaperId));
-        if (restart) ReproductionContext.DeleteCheckpoints(run.CheckpointPath, run.HistoryPath, run.BestModelPath);
+        var run = new SiameseKoch(config, context.PaperDirectory(PaperId)) { CheckpointDirectory = context.CheckpointDirectory(PaperId, restart) };
         Console.Error.WriteLine($"Reproducing {Name}: Koch's twin CNN on 105×105 drawings, SGD lr {config.LearningRate} (×{config.LearningRateDecay} per epoch), " +
                                 $"momentum {config.MomentumStart} → {config.MomentumEnd} (+{config.MomentumRise}/epoch), weight decay {config.WeightDecay}, " +
                                 $"{config.BatchPairs} pairs per step, epochs of {config.EpochPairs:N0} pairs, " +
@@ -60,6 +57,7 @@ public sealed class SiameseKochReproduction : IReproduction
         Console.Error.WriteLine($"Koch split: train {data.Train.Alphabets.Count} alphabets × drawers {string.Join(",", data.Train.Drawers)} ({data.Train.ImageCount:N0} drawings); " +
                                 $"validation {data.Validation.Alphabets.Count} × {string.Join(",", data.Validation.Drawers)} ({data.Validation.ImageCount:N0}); " +
                                 $"test {data.Test.Alphabets.Count} × {string.Join(",", data.Test.Drawers)} ({data.Test.ImageCount:N0}).");
+        context.Restart(restart, run.CheckpointPath, run.HistoryPath, run.BestModelPath);
         var result = run.Run(data, context.Command, context.Cancel);
         if (result is null) return 130;
         context.Publish(PaperId, result, run.ResultPath);

@@ -40,10 +40,10 @@ public sealed class SiameseMnistReproduction : IReproduction
         options.RejectUnknown();
         try { config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
-        var run = new SiameseMnist(config, context.PaperDirectory(PaperId));
-        if (restart) ReproductionContext.DeleteCheckpoints(run.CheckpointPath);
+        var run = new SiameseMnist(config, context.PaperDirectory(PaperId)) { CheckpointDirectory = context.CheckpointDirectory(PaperId, restart) };
         Console.Error.WriteLine($"Reproducing {Name}: {config.Iterations:N0} steps of {config.PairsPerStep} pairs, {torch.get_num_threads()} thread(s), seed {config.Seed}.");
         using var digits = MnistDigits.Load(log: Console.Error);
+        context.Restart(restart, run.CheckpointPath, run.CurvePath);
         var result = run.Run(digits, context.Command, context.Cancel);
         if (result is null) return 130;
         context.Publish(PaperId, result, run.ResultPath);

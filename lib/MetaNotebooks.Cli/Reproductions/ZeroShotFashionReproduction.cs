@@ -38,12 +38,12 @@ public sealed class ZeroShotFashionReproduction : IReproduction
         options.RejectUnknown();
         try { config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
-        var run = new ZeroShotFashion(config, context.PaperDirectory(PaperId));
-        if (restart) ReproductionContext.DeleteCheckpoints(run.CheckpointPath);
+        var run = new ZeroShotFashion(config, context.PaperDirectory(PaperId)) { CheckpointDirectory = context.CheckpointDirectory(PaperId, restart) };
         Console.Error.WriteLine($"Reproducing {Name}: {config.Iterations:N0} episodes of {config.Ways}-way {config.Queries}-query, " +
                                 $"held out {string.Join(", ", config.Unseen.Select(c => FashionMnist.ClassNames[c]))}, {torch.get_num_threads()} thread(s), seed {config.Seed}.");
         using var train = FashionMnist.Load("train");
         using var test = FashionMnist.Load("test");
+        context.Restart(restart, run.CheckpointPath);
         var result = run.Run(train, test, context.Command, context.Cancel);
         if (result is null) return 130;
         context.Publish(PaperId, result, run.ResultPath);
