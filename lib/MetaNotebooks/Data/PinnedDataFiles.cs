@@ -102,16 +102,17 @@ public static partial class PinnedDataFiles
 
     /// <summary>
     /// For a loader that has hashed a dataset file anyway: a warning when the file is pinned and is neither the pinned
-    /// copy nor the official one, else null. Never throws on a broken environment.json (the loader goes on).
+    /// copy nor the official one (or is a damaged zip), else null. A broken environment.json is a warning too (the
+    /// loader goes on).
     /// </summary>
     public static string? WarnIfUnpinned(string relativePath, string path, string sha256)
     {
         PinnedDataFile? pin;
         try { pin = For(relativePath); }
         catch (Exception e) when (e is JsonException or InvalidDataException or IOException) { return $"{EnvironmentJson}: cannot read its dataset pins ({e.Message})."; }
-        if (pin is null || sha256 == pin.Sha256) return null;
-        if (pin.OfficialMd5 is { } md5 && Download.Md5(path) == md5) return null;
-        return $"Warning: {Check(pin, path, sha256).Message}";
+        if (pin is null || sha256 == pin.Sha256) return null;   // the common case costs nothing more
+        var check = Check(pin, path, sha256);
+        return check.Ok ? null : $"Warning: {check.Message}";
     }
 
     /// <summary>Null for an intact zip; otherwise what is wrong (unreadable central directory, a short entry, a CRC-32 mismatch).</summary>

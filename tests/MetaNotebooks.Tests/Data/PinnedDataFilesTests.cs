@@ -141,6 +141,18 @@ public class PinnedDataFilesTests
     }
 
     [Fact]
+    public void TheOmniglotLoaderWarnsAboutACopyThatIsNeitherPinnedNorOfficial()
+    {
+        using var dir = new TempDirectory();
+        TinyOmniglot.Write(dir.Path);
+        var log = new StringWriter();
+        using (Omniglot.Load(null, dir.DataPaths, log)) { }
+        var zip = dir.File("omniglot/images_background.zip");
+        Assert.Contains($"Omniglot: Warning: {zip} differs from the pinned copy: SHA-256 {Sha256(zip)}", log.ToString());
+        Assert.Contains(PinnedDataFiles.For("omniglot/images_background.zip")!.Sha256, log.ToString());
+    }
+
+    [Fact]
     public void DataStatusAndVerifyReportADamagedZip()
     {
         using var dir = new TempDirectory();
