@@ -25,7 +25,7 @@ public sealed class DisposeScope : IDisposable
 
     internal void Add(Tensor t)
     {
-        t.OwningScope = this;
+        t.JoinScope(this);
         tensors.Add(t);
     }
 
@@ -38,8 +38,8 @@ public sealed class DisposeScope : IDisposable
     internal void MoveToOuter(Tensor t)
     {
         if (!ReferenceEquals(t.OwningScope, this)) return;
-        t.OwningScope = null;
-        outer?.Add(t);
+        if (outer != null) outer.Add(t);
+        else t.LeaveScopes();
     }
 
     public void Dispose()

@@ -60,6 +60,9 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial int mn_cuda_device_count();
     [LibraryImport(Lib)] internal static partial int mn_cuda_is_available();
 
+    // memory.cpp
+    [LibraryImport(Lib)] internal static partial long* mn_cpu_allocated_bytes();
+
     // creation.cpp
     [LibraryImport(Lib)] internal static partial IntPtr mn_new(int kind, long* shape, int ndim, double value, int dtype, int devType, int devIndex, int requiresGrad, out IntPtr result);
     [LibraryImport(Lib)] internal static partial IntPtr mn_new_like(int kind, IntPtr src, double value, int dtype, int requiresGrad, out IntPtr result);

