@@ -134,6 +134,9 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
         return ResultGuard.WhyNotReplace(committed, result);
     }
 
+    /// <summary>Some file systems keep coarse modification times (FAT: 2 s): a file written in the run's first moments still counts as its own.</summary>
+    private static readonly TimeSpan TimestampSlack = TimeSpan.FromSeconds(2);
+
     /// <summary>The model files beside the result that this run wrote: "maml-sine.json" → "maml-sine-maml.model.mntd", ….</summary>
     private IEnumerable<string> RunFiles(string resultPath)
     {
@@ -141,7 +144,7 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
         return Directory.GetFiles(Path.GetDirectoryName(resultPath)!)
             .Where(f => Path.GetFileName(f) is var name && name != Path.GetFileName(resultPath) && !name.Contains(".tmp-") &&
                         (name.StartsWith(stem + ".", StringComparison.Ordinal) || name.StartsWith(stem + "-", StringComparison.Ordinal)) &&
-                        File.GetLastWriteTimeUtc(f) >= StartedUtc)
+                        File.GetLastWriteTimeUtc(f) >= StartedUtc - TimestampSlack)
             .ToList();
     }
 }
