@@ -57,7 +57,15 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
     /// The paper folder an experiment writes into: .local/scratch/&lt;paper-id&gt; (ignored by git), a copy of the paper's
     /// folder where the run's results/ are written first; <see cref="Publish"/> moves them into papers/ when the rule allows.
     /// </summary>
-    public string PaperDirectory(string paperId) => Path.Combine(RepositoryRoot, ".local", "scratch", paperId);
+    public string PaperDirectory(string paperId)
+    {
+        var scratch = Path.Combine(RepositoryRoot, ".local", "scratch", paperId);
+        // With the paper's published.json, so that whatever reads the folder as a paper's (its README, the side-by-side
+        // table) works there as in papers/.
+        var published = Path.Combine(PublishedDirectory(paperId), "published.json");
+        if (File.Exists(published)) AtomicFile.WriteAllText(Path.Combine(scratch, "published.json"), File.ReadAllText(published));
+        return scratch;
+    }
 
     /// <summary>
     /// Where the experiment keeps its checkpoints: papers/&lt;paper-id&gt;/checkpoints, so that the same command resumes a
@@ -118,7 +126,7 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
             return true;
         }
         var scratch = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(resultPath)))!;
-        File.Copy(Path.Combine(paperDir, "published.json"), Path.Combine(scratch, "published.json"), overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(scratch, "published.json"), File.ReadAllText(Path.Combine(paperDir, "published.json")));
         PaperReport.Write(scratch);
         Console.WriteLine($"Not published: {why}. papers/{paperId} is unchanged; this run's result, models and README are in " +
                           $"{Path.GetRelativePath(RepositoryRoot, scratch)}/. Pass --force to replace the committed result with it.");
