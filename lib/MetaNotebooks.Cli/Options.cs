@@ -80,7 +80,7 @@ public sealed class Options
     {
         if (String(name) is null) return null;
         var h = Double(name, 0);
-        return h > 0 && h <= MaxHours ? h : throw new UsageException($"--{name} must be a number of hours above 0 and at most {MaxHours:0} (24.8 days, the longest a timer can wait), got {h:g6}");
+        return h > 0 && h <= MaxHours ? h : throw new UsageException($"--{name} must be a positive number of hours, at most {MaxHours:0} (24.8 days, the longest a timer can wait), got {h:g6}");
     }
 
     public void RejectUnknown()

@@ -57,7 +57,15 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
     /// The paper folder an experiment writes into: .local/scratch/&lt;paper-id&gt; (ignored by git), a copy of the paper's
     /// folder where the run's results/ are written first; <see cref="Publish"/> moves them into papers/ when the rule allows.
     /// </summary>
-    public string PaperDirectory(string paperId) => Path.Combine(RepositoryRoot, ".local", "scratch", paperId);
+    public string PaperDirectory(string paperId)
+    {
+        var scratch = Path.Combine(RepositoryRoot, ".local", "scratch", paperId);
+        // With the paper's published.json, so that whatever reads the folder as a paper's (its README, the side-by-side
+        // table) works there as in papers/.
+        var published = Path.Combine(PublishedDirectory(paperId), "published.json");
+        if (File.Exists(published)) AtomicFile.WriteAllText(Path.Combine(scratch, "published.json"), File.ReadAllText(published));
+        return scratch;
+    }
 
     /// <summary>
     /// Where the experiment keeps its checkpoints: papers/&lt;paper-id&gt;/checkpoints, so that the same command resumes a
@@ -118,7 +126,7 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
             return true;
         }
         var scratch = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(resultPath)))!;
-        File.Copy(Path.Combine(paperDir, "published.json"), Path.Combine(scratch, "published.json"), overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(scratch, "published.json"), File.ReadAllText(Path.Combine(paperDir, "published.json")));
         PaperReport.Write(scratch);
         Console.WriteLine($"Not published: {why}. papers/{paperId} is unchanged; this run's result, models and README are in " +
                           $"{Path.GetRelativePath(RepositoryRoot, scratch)}/. Pass --force to replace the committed result with it.");
@@ -134,6 +142,9 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
         return ResultGuard.WhyNotReplace(committed, result);
     }
 
+    /// <summary>Some file systems keep coarse modification times (FAT: 2 s): a file written in the run's first moments still counts as its own.</summary>
+    private static readonly TimeSpan TimestampSlack = TimeSpan.FromSeconds(2);
+
     /// <summary>The model files beside the result that this run wrote: "maml-sine.json" → "maml-sine-maml.model.mntd", ….</summary>
     private IEnumerable<string> RunFiles(string resultPath)
     {
@@ -141,7 +152,7 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
         return Directory.GetFiles(Path.GetDirectoryName(resultPath)!)
             .Where(f => Path.GetFileName(f) is var name && name != Path.GetFileName(resultPath) && !name.Contains(".tmp-") &&
                         (name.StartsWith(stem + ".", StringComparison.Ordinal) || name.StartsWith(stem + "-", StringComparison.Ordinal)) &&
-                        File.GetLastWriteTimeUtc(f) >= StartedUtc)
+                        File.GetLastWriteTimeUtc(f) >= StartedUtc - TimestampSlack)
             .ToList();
     }
 }
