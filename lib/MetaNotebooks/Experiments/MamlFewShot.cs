@@ -51,6 +51,14 @@ public abstract record MamlFewShotConfig
     public int CurveTasks { get; init; } = 200;
     /// <summary>Tasks per evaluation chunk (bounds the grouped convolution's width and memory).</summary>
     public int EvalChunk { get; init; } = 50;
+    /// <summary>
+    /// The fine-tuning steps after which the test query accuracy is measured (null: every step 0…EvalSteps). Scoring the
+    /// query set is most of an evaluation's cost when it is much larger than the support set.
+    /// </summary>
+    public int[]? ScoredSteps { get; init; }
+
+    /// <summary>The steps the evaluation reports, in order: <see cref="ScoredSteps"/> or 0…EvalSteps.</summary>
+    public int[] StepsReported() => ScoredSteps ?? Enumerable.Range(0, EvalSteps + 1).ToArray();
 
     public abstract string Slug { get; }
     public string MethodName => FirstOrder ? "first-order MAML" : "MAML";
@@ -66,13 +74,18 @@ public abstract record MamlFewShotConfig
         if (ClipValue is { } c && !(c > 0)) throw new ArgumentException($"the gradient clip must be positive, got {c}");
         if (Filters < 1) throw new ArgumentException($"filters must be ≥ 1, got {Filters}");
         if (Hours is { } h && !(h > 0)) throw new ArgumentException($"--hours must be positive, got {h}");
+        if (ScoredSteps is { } steps && (steps.Length == 0 || steps[^1] != EvalSteps || steps.Any(s => s < 0) || !steps.SequenceEqual(steps.Distinct().Order())))
+            throw new ArgumentException($"scored steps must be increasing, ≥ 0 and end with the test steps ({EvalSteps}), got [{string.Join(", ", steps)}]");
     }
 
     public JsonObject ToJson() => (JsonObject)JsonSerializer.SerializeToNode(this, GetType(), ResultFile.Json)!;
 }
 
-/// <summary>One point of the training curve: test accuracy (%) after `steps` fine-tuning steps, at an iteration.</summary>
-public sealed record CurvePoint(int Iteration, int Tasks, double[] Mean, double[] Ci95);
+/// <summary>
+/// One point of the training curve: test accuracy (%) at an iteration, Mean[j] after Steps[j] fine-tuning steps (Steps null:
+/// after j steps, every step scored). The last entry is after all the test steps.
+/// </summary>
+public sealed record CurvePoint(int Iteration, int Tasks, double[] Mean, double[] Ci95, int[]? Steps = null);
 
 /// <summary>
 /// MAML (or first-order MAML) on N-way K-shot classification episodes of some dataset: meta-train within a budget
@@ -169,26 +182,27 @@ public abstract class MamlFewShot(MamlFewShotConfig settings, string outputDirec
     private CurvePoint CurvePointAt(nn.Module model, ClassIndexedDataset test, int iteration, int tasks)
     {
         var s = Evaluate(model, test, tasks).Select(Summary.Of).ToArray();
-        return new CurvePoint(iteration, tasks, s.Select(x => Math.Round(x.Mean, 3)).ToArray(), s.Select(x => Math.Round(x.Ci95, 3)).ToArray());
+        return new CurvePoint(iteration, tasks, s.Select(x => Math.Round(x.Mean, 3)).ToArray(), s.Select(x => Math.Round(x.Ci95, 3)).ToArray(), Settings.ScoredSteps);
     }
 
     /// <summary>
-    /// Query accuracy (%) of each of the first `tasks` fixed test tasks after 0…EvalSteps SGD steps of size α on its
-    /// support set: [steps + 1][tasks]. Batch norm uses each set's own statistics, as in training.
+    /// Query accuracy (%) of each of the first `tasks` fixed test tasks after each of <see cref="MamlFewShotConfig.StepsReported"/>
+    /// SGD steps of size α on its support set: [steps reported][tasks]. Batch norm uses each set's own statistics, as in training.
     /// </summary>
     public double[][] Evaluate(nn.Module model, ClassIndexedDataset test, int tasks)
     {
         using var sampler = TestEpisodes(test);
         var c = Settings;
-        var perStep = Enumerable.Range(0, c.EvalSteps + 1).Select(_ => new List<double>(tasks)).ToArray();
+        var reported = c.StepsReported().Length;
+        var perStep = Enumerable.Range(0, reported).Select(_ => new List<double>(tasks)).ToArray();
         for (var done = 0; done < tasks; done += c.EvalChunk)
         {
             using var scope = NewDisposeScope();
             using var batch = sampler.Sample(Math.Min(c.EvalChunk, tasks - done));
-            using var accuracy = Algorithms.Maml.FineTuneCurve(model, TaskLosses.CrossEntropy, batch, c.EvalSteps, c.InnerLearningRate, TaskMetrics.Accuracy);
+            using var accuracy = Algorithms.Maml.FineTuneCurve(model, TaskLosses.CrossEntropy, batch, c.EvalSteps, c.InnerLearningRate, TaskMetrics.Accuracy, c.ScoredSteps);
             var values = accuracy.ToArray<double>();
             var n = batch.Count;
-            for (var s = 0; s <= c.EvalSteps; s++) perStep[s].AddRange(values.AsSpan(s * n, n).ToArray().Select(v => 100 * v));
+            for (var s = 0; s < reported; s++) perStep[s].AddRange(values.AsSpan(s * n, n).ToArray().Select(v => 100 * v));
         }
         return perStep.Select(l => l.ToArray()).ToArray();
     }
@@ -217,7 +231,7 @@ public abstract class MamlFewShot(MamlFewShotConfig settings, string outputDirec
             var perStep = EvaluateOnTest(model);
             var evalFinalSeconds = evalClock.Elapsed.TotalSeconds;
             var summaries = perStep.Select(Summary.Of).ToArray();
-            var final = new CurvePoint(outcome.Iterations, c.EvalTasks, summaries.Select(s => Math.Round(s.Mean, 3)).ToArray(), summaries.Select(s => Math.Round(s.Ci95, 3)).ToArray());
+            var final = new CurvePoint(outcome.Iterations, c.EvalTasks, summaries.Select(s => Math.Round(s.Mean, 3)).ToArray(), summaries.Select(s => Math.Round(s.Ci95, 3)).ToArray(), c.ScoredSteps);
             var trainSeconds = outcome.Seconds - evalSeconds;
             var secondsPerIteration = outcome.Iterations > 0 ? trainSeconds / outcome.Iterations : double.NaN;
             var budgetText = $"{outcome.Iterations:N0} of {c.Iterations:N0} meta-iterations (paper: {PaperIterations}), " +

@@ -174,4 +174,20 @@ public class MamlConvNetMaxPoolTests
         var size = Math.Sqrt(secondOrder.Sum(a => a * a));
         Assert.True(difference > 1e-3 * size, $"first- and second-order meta-gradients should differ (|Δ| = {difference}, |g| = {size})");
     }
+
+    [Fact]
+    public void FineTuningScoredAtSomeStepsGivesThoseRowsOfTheFullCurve()
+    {
+        var (model, batch) = TinyProblem(tasks: 3);
+        using var _ = model;
+        using var __ = batch;
+        using var scope = NewDisposeScope();
+        var all = Algorithms.Maml.FineTuneCurve(model, TaskLosses.CrossEntropy, batch, 4, 0.3);
+        var some = Algorithms.Maml.FineTuneCurve(model, TaskLosses.CrossEntropy, batch, 4, 0.3, scoredSteps: [0, 2, 4]);
+        Assert.Equal([3, 3], some.shape);
+        Assert.True(some.allclose(all.index_select(0, tensor(new long[] { 0, 2, 4 })), rtol: 1e-12, atol: 1e-12), "scored rows differ from the full curve's");
+        Assert.False(all[0].allclose(all[4]), "fine-tuning should change the query loss");
+        Assert.Throws<ArgumentException>(() => Algorithms.Maml.FineTuneCurve(model, TaskLosses.CrossEntropy, batch, 4, 0.3, scoredSteps: [0, 5]));
+        Assert.Throws<ArgumentException>(() => Algorithms.Maml.FineTuneCurve(model, TaskLosses.CrossEntropy, batch, 4, 0.3, scoredSteps: [2, 1]));
+    }
 }
