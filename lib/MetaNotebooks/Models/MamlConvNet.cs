@@ -164,8 +164,10 @@ public sealed class MamlConvNet : nn.Module
             if (w.dim() == 5) w = w.reshape(groups * w.size(1), w.size(2), w.size(3), w.size(4));
             if (strided) w = Rotate180(w);
             h = F.conv2d(h, w, p[4 * i + 1].reshape(-1), stride: strided ? 2 : 1, padding: 1, groups: groups);
-            h = F.batch_norm(h, null, null, p[4 * i + 2].reshape(-1), p[4 * i + 3].reshape(-1), training: true, eps: BatchNormEps).relu_();
-            if (!strided) h = F.max_pool2d(h, 2);
+            h = F.batch_norm(h, null, null, p[4 * i + 2].reshape(-1), p[4 * i + 3].reshape(-1), training: true, eps: BatchNormEps);
+            // ReLU after the pool: max and ReLU commute (ReLU is non-decreasing), values and gradients alike, and the
+            // ReLU then runs on a quarter of the pixels.
+            h = strided ? h.relu_() : F.max_pool2d(h, 2).relu_();
         }
         return h;
     }
