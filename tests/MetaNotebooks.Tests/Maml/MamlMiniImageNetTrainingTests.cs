@@ -49,6 +49,37 @@ public class MamlMiniImageNetTrainingTests(ITestOutputHelper output)
         }
     }
 
+    [RequiresDataFact(TrainCsv, TestCsv, Images)]
+    public void AnExhaustedBudgetReportsTheIterationsReachedAndTheNextRunResumes()
+    {
+        set_num_threads(1);
+        using var dir = new TempDirectory();
+        var config = Small(4) with { FirstOrder = false, EvalEvery = 2, CurveTasks = 3, EvalTasks = 5, EvalChunk = 2, EvalSteps = 2, ScoredSteps = [0, 2] };
+        var stopped = new MamlMiniImageNet(config with { Hours = 1e-12 }, dir.Path).Run("test", showProgress: false)!;
+        var reached = stopped.Details!["iterations"]!.GetValue<int>();
+        Assert.False(stopped.Details!["completed"]!.GetValue<bool>());
+        Assert.InRange(reached, 0, 3);
+        Assert.Contains($"{reached:N0} of 4 meta-iterations (paper: 60,000)", stopped.Cells[0].Budget);
+
+        var run = new MamlMiniImageNet(config, dir.Path);
+        var finished = run.Run("test", showProgress: false)!;
+        Assert.True(finished.Details!["completed"]!.GetValue<bool>());
+        Assert.Equal(4, finished.Details!["iterations"]!.GetValue<int>());
+        Assert.Equal([0, 2], MamlFigures.AccuracyCurve(finished).Select(p => p.Iteration));
+        var final = MamlFigures.Final(finished);
+        Assert.Equal([0, 2], Assert.IsType<int[]>(final.Steps));
+        Assert.Equal(2, final.Mean.Length);
+        Assert.Equal(("miniimagenet", "MAML", "1-shot", 5), (finished.Cells[0].Table, finished.Cells[0].Method, finished.Cells[0].Column, finished.Cells[0].Count));
+        Assert.True(File.Exists(Path.Combine(dir.Path, "results", "maml-miniimagenet-5w1s-16f-28px.json")));
+
+        // The test tasks are fixed: the saved model evaluated again scores every task exactly as the run did.
+        using var model = run.NewModel();
+        model.load_state_dict(load(run.ModelPath));
+        var again = run.EvaluateOnTest(model, tasks: 5);
+        var perTask = finished.Details!["per_task_final"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        Assert.Equal(perTask, again[^1].Select(v => Math.Round(v, 3)));
+    }
+
     [Fact]
     public void TheReproductionRejectsCellsThePaperDoesNotHave()
     {
