@@ -92,7 +92,8 @@ public static class MamlFigures
             rows.Add([c.Method, c.Column, value is { } v ? $"{v:0.0}{(ci is { } e ? $" ± {e:0.0}" : "")}" : "–", $"{c.Mean:0.0} ± {c.Ci95:0.0}",
                       value is { } p ? (c.Mean - p).ToString("+0.0;-0.0") : "–", c.Budget]);
         }
-        var datasets = string.Join(", ", results.SelectMany(r => r.Cells).Select(c => paper.Table(c.Table).Title).Distinct());
-        return Display.Table(["method", "cell", "published", "ours (600 tasks, 95% CI)", "gap", "our budget"], rows, $"{paper.Title}: {datasets}, accuracy (%)");
+        var tables = results.SelectMany(r => r.Cells).Select(c => paper.Table(c.Table).Title).Distinct().ToList();
+        return Display.Table(["method", "cell", "published", "ours (600 tasks, 95% CI)", "gap", "our budget"], rows,
+                             $"{paper.Title}: {(tables.Count > 0 ? string.Join("; ", tables) + ", " : "")}accuracy (%)");
     }
 }
