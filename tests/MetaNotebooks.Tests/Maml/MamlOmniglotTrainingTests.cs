@@ -36,7 +36,7 @@ public class MamlOmniglotMemoryTests(ITestOutputHelper output)
         // the test fast: what can leak (the graph through the inner step, per-task copies) is the same.
         const int tasks = 32, iterations = 200;
         using var g = new Generator(3);
-        using var model = new OmniglotConvNet(5, g, filters: 16);
+        using var model = new MamlConvNet(5, g, filters: 16);
         using var optimizer = new optim.Adam(model.parameters(), 1e-3);
         var maml = new Algorithms.Maml(model, TaskLosses.CrossEntropy, new MamlOptions { InnerLearningRate = 0.4 });
         using var xs = rand([tasks, 5, 1, 28, 28], g);
@@ -113,8 +113,8 @@ public class MamlOmniglotRunTests(OmniglotFixture fixture)
         var finished = new MamlOmniglot(config, dir.Path, fixture.Omniglot).Run("test", showProgress: false)!;
         Assert.True(finished.Details!["completed"]!.GetValue<bool>());
         Assert.Equal(6, finished.Details!["iterations"]!.GetValue<int>());
-        Assert.Equal([0, 2, 4], MamlOmniglotFigures.AccuracyCurve(finished).Select(p => p.Iteration));
-        var final = MamlOmniglotFigures.Final(finished);
+        Assert.Equal([0, 2, 4], MamlFigures.AccuracyCurve(finished).Select(p => p.Iteration));
+        var final = MamlFigures.Final(finished);
         Assert.Equal(4, final.Mean.Length); // 0…3 test steps
         Assert.Equal("omniglot", finished.Cells[0].Table);
         Assert.Equal("first-order MAML", finished.Cells[0].Method);

@@ -30,7 +30,7 @@ public abstract class MamlOmniglotBenchmark(bool secondOrder, bool batched) : IB
         // Quick mode (the smoke test, no peer) shrinks the meta-batch: it checks that the benchmark runs, not its time.
         var metaBatch = s.Pick(32, 2);
         manual_seed(0);
-        using var model = new OmniglotConvNet(Way);
+        using var model = new MamlConvNet(Way);
         using var optimizer = new optim.Adam(model.parameters(), 1e-3);
         var maml = new Maml(model, TaskLosses.CrossEntropy, new MamlOptions { InnerLearningRate = 0.4, FirstOrder = !secondOrder });
         var ys = tensor(Enumerable.Range(0, metaBatch * Way * Shot).Select(i => (long)(i % (Way * Shot) / Shot)).ToArray(), [metaBatch, Way * Shot]);

@@ -7,13 +7,13 @@ using F = MetaNotebooks.Torch.torch.nn.functional;
 namespace MetaNotebooks.Tests.Maml;
 
 /// <summary>The Omniglot network under MAML in float64: shapes, the grouped (batched) path against the per-task loop, first order.</summary>
-public class OmniglotConvNetTests
+public class MamlConvNetTests
 {
     /// <summary>Small sizes: 4 filters, 3-way 1-shot with 2 queries per class, 28×28 input (the network's four stride-2 blocks need it).</summary>
-    private static (OmniglotConvNet model, TaskBatch batch) TinyProblem(int tasks = 3, int ways = 3, int queries = 2)
+    private static (MamlConvNet model, TaskBatch batch) TinyProblem(int tasks = 3, int ways = 3, int queries = 2)
     {
         using var g = new Generator(5);
-        var model = new OmniglotConvNet(ways, g, ScalarType.Float64, filters: 4);
+        var model = new MamlConvNet(ways, g, ScalarType.Float64, filters: 4);
         var xs = rand([tasks, ways, 1, 28, 28], g, ScalarType.Float64);
         var xq = rand([tasks, ways * queries, 1, 28, 28], g, ScalarType.Float64);
         var ys = tensor(Enumerable.Range(0, tasks * ways).Select(i => (long)(i % ways)).ToArray(), [tasks, ways]);
@@ -34,7 +34,7 @@ public class OmniglotConvNetTests
     public void ShapesFollowTheStridedBlocks()
     {
         using var scope = NewDisposeScope();
-        using var model = new OmniglotConvNet(5);
+        using var model = new MamlConvNet(5);
         Assert.Equal(18, model.parameters().Count);
         Assert.Equal([7, 5], model.forward(rand(7, 1, 28, 28)).shape);
         Assert.Equal([3, 4, 5], model.forward(rand(3, 4, 1, 28, 28)).shape);
@@ -55,9 +55,9 @@ public class OmniglotConvNetTests
         var p = model.parameters();
         var x = batch.QueryInputs[0];
         var h = x;
-        for (var i = 0; i < OmniglotConvNet.Blocks; i++)
+        for (var i = 0; i < MamlConvNet.Blocks; i++)
         {
-            h = F.conv2d(OmniglotConvNet.SamePad(h), p[4 * i], p[4 * i + 1], stride: 2);
+            h = F.conv2d(MamlConvNet.SamePad(h), p[4 * i], p[4 * i + 1], stride: 2);
             h = F.batch_norm(h, null, null, p[4 * i + 2], p[4 * i + 3], training: true, eps: model.BatchNormEps).relu();
         }
         var reference = F.linear(h.mean([2L, 3L]), p[16], p[17]);

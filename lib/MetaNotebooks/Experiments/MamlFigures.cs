@@ -5,8 +5,8 @@ using MetaNotebooks.Results;
 
 namespace MetaNotebooks.Experiments;
 
-/// <summary>Figures and tables of the MAML Omniglot chapter, drawn from result files of `mn reproduce maml-omniglot`.</summary>
-public static class MamlOmniglotFigures
+/// <summary>Figures and tables of MAML's few-shot classification results (`mn reproduce maml-omniglot` and `maml-miniimagenet`); each cell is compared with its own published table.</summary>
+public static class MamlFigures
 {
     /// <summary>The accuracy curve of a result (test accuracy vs iteration, after `steps` fine-tuning steps).</summary>
     public static IReadOnlyList<CurvePoint> AccuracyCurve(ResultFile result) =>
@@ -23,11 +23,11 @@ public static class MamlOmniglotFigures
     public static Figure AccuracyVsIterations(IReadOnlyList<ResultFile> results, PublishedPaper paper)
     {
         var figure = new Figure($"{string.Join(", ", Cells(results))}: test accuracy vs meta-iterations (dashed: published)");
-        var table = paper.Table("omniglot");
         for (var i = 0; i < results.Count; i++)
         {
             var r = results[i];
             var cell = r.Cells[0];
+            var table = paper.Table(cell.Table);
             var color = Palette.Get(i);
             var points = AccuracyCurve(r).Append(Final(r)).GroupBy(p => p.Iteration).Select(g => g.Last()).OrderBy(p => p.Iteration).ToArray();
             var x = points.Select(p => (double)p.Iteration).ToArray();
@@ -36,7 +36,7 @@ public static class MamlOmniglotFigures
             figure.Add(new Scatter(x, y) { Name = $"{cell.Method}, {cell.Column} (ours)", Mode = ScatterMode.LinesMarkers, Color = color, LegendGroup = r.Experiment });
             var published = table.Rows.FirstOrDefault(row => row.Method == cell.Method)?.Values.ElementAtOrDefault(table.Columns.ToList().IndexOf(cell.Column));
             if (published is { } p)
-                figure.Add(new Scatter([0, Math.Max(x[^1], 1)], [p, p]) { Name = $"{cell.Method} (paper, 40–60k iterations)", Dash = "dash", Color = color, LegendGroup = r.Experiment });
+                figure.Add(new Scatter([0, Math.Max(x[^1], 1)], [p, p]) { Name = $"{cell.Method} (paper)", Dash = "dash", Color = color, LegendGroup = r.Experiment });
         }
         figure.XAxis.Title = "meta-iteration";
         figure.YAxis.Title = "test accuracy (%)";
@@ -80,11 +80,11 @@ public static class MamlOmniglotFigures
     /// <summary>Published vs ours for every cell, with the iterations reached, the training time and seconds per iteration.</summary>
     public static Display ResultsTable(IReadOnlyList<ResultFile> results, PublishedPaper paper)
     {
-        var table = paper.Table("omniglot");
         var rows = new List<object?[]>();
         foreach (var r in results)
         foreach (var c in r.Cells)
         {
+            var table = paper.Table(c.Table);
             var published = table.Rows.FirstOrDefault(row => row.Method == c.Method);
             var column = table.Columns.ToList().IndexOf(c.Column);
             var value = published?.Values.ElementAtOrDefault(column);
@@ -92,6 +92,8 @@ public static class MamlOmniglotFigures
             rows.Add([c.Method, c.Column, value is { } v ? $"{v:0.0}{(ci is { } e ? $" ± {e:0.0}" : "")}" : "–", $"{c.Mean:0.0} ± {c.Ci95:0.0}",
                       value is { } p ? (c.Mean - p).ToString("+0.0;-0.0") : "–", c.Budget]);
         }
-        return Display.Table(["method", "cell", "published", "ours (600 tasks, 95% CI)", "gap", "our budget"], rows, $"{paper.Title}: Omniglot, accuracy (%)");
+        var tables = results.SelectMany(r => r.Cells).Select(c => paper.Table(c.Table).Title).Distinct().ToList();
+        return Display.Table(["method", "cell", "published", "ours (600 tasks, 95% CI)", "gap", "our budget"], rows,
+                             $"{paper.Title}: {(tables.Count > 0 ? string.Join("; ", tables) + ", " : "")}accuracy (%)");
     }
 }
