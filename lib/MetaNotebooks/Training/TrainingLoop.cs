@@ -30,6 +30,8 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
     public TrainingOutcome Run(Func<int, Tensor> step, CancellationToken cancel = default)
     {
         if (iterations < 0) throw new ArgumentOutOfRangeException(nameof(iterations), iterations, "iterations cannot be negative");
+        // No token from the caller (a notebook cell): Ctrl-C, SIGTERM and a notebook kernel's interrupt still stop the run cleanly.
+        if (!cancel.CanBeCanceled) cancel = Interrupt.Token;
         var (start, curve, previousSeconds) = Resume();
         var clock = Stopwatch.StartNew();
         var lastCheckpoint = clock.Elapsed;

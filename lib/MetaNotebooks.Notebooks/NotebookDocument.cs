@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using MetaNotebooks.Results;
 
-namespace MetaNotebooks.Cli.Notebooks;
+namespace MetaNotebooks.Notebooks;
 
 /// <summary>
 /// An .ipynb file (nbformat 4) as a JSON tree: read, edited in place, and written back the way Jupyter writes
@@ -18,6 +18,9 @@ public sealed class NotebookDocument
         Path = path;
         Root = root;
     }
+
+    /// <summary>The name of this repository's Jupyter kernel ("C# (MetaNotebooks)") in kernelspecs and notebook metadata.</summary>
+    public const string KernelName = "metanotebooks-csharp";
 
     public string Path { get; }
     public JsonObject Root { get; }
