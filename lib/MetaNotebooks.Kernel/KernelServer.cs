@@ -27,6 +27,7 @@ public sealed class KernelServer : IDisposable
     private readonly BlockingCollection<WireMessage> shellQueue = new();
     private readonly BlockingCollection<WireMessage> stdinReplies = new();
     private readonly ShellHandlers handlers;
+    private readonly KernelInput input;
     private volatile bool stopping;
     private volatile bool busy;
 
@@ -50,13 +51,15 @@ public sealed class KernelServer : IDisposable
             while (e.Queue.TryDequeue(out var item, TimeSpan.Zero)) item.Socket.SendMultipartBytes(item.Frames);
         };
         poller = new NetMQPoller { shell, control, stdin, heartbeat, outbox };
-        handlers = new ShellHandlers(this, new NotebookSession(Environment.CurrentDirectory, "kernel"));
+        input = new KernelInput(this);
+        handlers = new ShellHandlers(this, new NotebookSession(Environment.CurrentDirectory, "kernel"), input);
     }
 
     /// <summary>Serves until a shutdown_request; returns the process exit code.</summary>
     public int Run()
     {
         _ = Interrupt.Token;   // installs the SIGINT handler: interrupt_mode "signal" and a terminal's Ctrl-C interrupt the cell, not the kernel
+        Console.SetIn(input);
         var shellThread = new Thread(ServeShell) { IsBackground = true, Name = "shell" };
         shellThread.Start();
         Publish("status", new JsonObject { ["execution_state"] = "starting" }, null);

@@ -4,7 +4,7 @@ using MetaNotebooks.Notebooks;
 namespace MetaNotebooks.Kernel;
 
 /// <summary>The shell channel's requests, handled one at a time in arrival order: execute, completion, inspection, history, ….</summary>
-internal sealed class ShellHandlers(KernelServer server, NotebookSession session)
+internal sealed class ShellHandlers(KernelServer server, NotebookSession session, KernelInput input)
 {
     private readonly List<(int Line, string Code)> history = [];
     private int executionCount;
@@ -86,6 +86,7 @@ internal sealed class ShellHandlers(KernelServer server, NotebookSession session
         var cellName = $"Cell In[{count}]";
         using (var output = new KernelCellOutput(server, message, silent))
         {
+            input.Request = content["allow_stdin"]?.GetValue<bool>() == true ? message : null;
             try
             {
                 var source = CellSource.Prepare(code, "the kernel", cellName, null);
@@ -94,6 +95,10 @@ internal sealed class ShellHandlers(KernelServer server, NotebookSession session
             catch (NotebookCellException e)
             {
                 failure = new CellFailure(CellFailureKind.Compilation, "NotSupported", e.Message, []);
+            }
+            finally
+            {
+                input.Request = null;
             }
         }
         if (failure is null)

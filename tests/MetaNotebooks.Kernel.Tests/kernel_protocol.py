@@ -69,7 +69,7 @@ def references(lib):
 
 
 def scenario_execute(s, lib, work):
-    """kernel_info, execute with every kind of output, execution_count, silent, store_history, history, comm_info, is_complete."""
+    """kernel_info, execute with every kind of output, execution_count, silent, store_history, history, comm_info, is_complete, stdin."""
     msg_id = s.kc.kernel_info()
     info = s.reply(msg_id)["content"]
     assert info["protocol_version"] == "5.3", info
@@ -120,6 +120,18 @@ def scenario_execute(s, lib, work):
         msg_id = s.kc.is_complete(code)
         got = s.reply(msg_id)["content"]["status"]
         assert got == status, (code, got)
+
+    # stdin: Console.ReadLine asks the front end (input_request), which answers with input_reply.
+    msg_id = s.kc.execute("var name = Console.ReadLine();\nname.ToUpper()", allow_stdin=True)
+    request = s.kc.get_stdin_msg(timeout=TIMEOUT)
+    assert request["msg_type"] == "input_request", request
+    s.kc.input("ada")
+    assert s.reply(msg_id)["content"]["status"] == "ok"
+    result = [m for m in s.iopub(msg_id) if m["msg_type"] == "execute_result"]
+    assert result[0]["content"]["data"]["text/plain"] == "ADA", result
+    # Without allow_stdin (nbconvert): a clear error instead of a hang.
+    reply, _ = s.execute("Console.ReadLine()", allow_stdin=False)
+    assert reply["status"] == "error" and "allow_stdin" in reply["evalue"], reply
 
 
 def scenario_errors(s, lib, work):
