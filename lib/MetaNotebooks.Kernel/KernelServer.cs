@@ -60,6 +60,7 @@ public sealed class KernelServer : IDisposable
     {
         _ = Interrupt.Token;   // installs the SIGINT handler: interrupt_mode "signal" and a terminal's Ctrl-C interrupt the cell, not the kernel
         Console.SetIn(input);
+        using var parentWatch = WatchParent();
         var shellThread = new Thread(ServeShell) { IsBackground = true, Name = "shell" };
         shellThread.Start();
         Publish("status", new JsonObject { ["execution_state"] = "starting" }, null);
@@ -103,6 +104,36 @@ public sealed class KernelServer : IDisposable
             Reply(message, new JsonObject { ["status"] = "aborted" });
             Publish("status", new JsonObject { ["execution_state"] = "idle" }, message);
         }
+    }
+
+    /// <summary>
+    /// A kernel whose front end died (killed, crashed) would run forever: like ipykernel, when started by a Jupyter client
+    /// (JPY_PARENT_PID set), stop once the process that started us is gone (Linux re-parents an orphan).
+    /// </summary>
+    private Timer? WatchParent()
+    {
+        if (Environment.GetEnvironmentVariable("JPY_PARENT_PID") is null || ParentId() is not { } parent || parent <= 1) return null;
+        return new Timer(_ =>
+        {
+            if (ParentId() == parent || stopping) return;
+            log.WriteLine($"mn kernel: the front end (process {parent}) is gone; stopping");
+            Interrupt.Request("front end gone");
+            stopping = true;
+            poller.StopAsync();
+        }, null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
+    }
+
+    /// <summary>The parent process id from /proc (null where there is no /proc: the watch is off).</summary>
+    private static int? ParentId()
+    {
+        try
+        {
+            var stat = File.ReadAllText("/proc/self/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.TryParse(fields[1], out var ppid) ? ppid : null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 
     private void HandleControl(WireMessage message)

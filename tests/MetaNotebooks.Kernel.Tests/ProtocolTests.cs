@@ -16,6 +16,7 @@ public class ProtocolTests(KernelFixture kernel, ITestOutputHelper output) : ICl
     [InlineData("streaming")]
     [InlineData("restart")]
     [InlineData("completion")]
+    [InlineData("orphan")]
     public void Scenario(string name)
     {
         var work = Directory.CreateTempSubdirectory("mn-kernel-work-").FullName;

@@ -297,14 +297,37 @@ def scenario_completion(s, lib, work):
     assert not s.reply(msg_id)["content"]["found"]
 
 
+def orphan(work):
+    """A front end that dies without shutting its kernel down: the kernel notices and exits (no stray processes)."""
+    import subprocess
+    child = ("import os\nfrom jupyter_client.manager import start_new_kernel\n"
+             f"km, kc = start_new_kernel(kernel_name={KERNEL!r}, startup_timeout={TIMEOUT})\n"
+             "print(km.provisioner.process.pid, flush=True)\nos._exit(0)\n")
+    out = subprocess.run([sys.executable, "-c", child], cwd=work, capture_output=True, text=True, timeout=TIMEOUT + 30)
+    pid = int(out.stdout.strip().splitlines()[-1])
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.5)
+    os.kill(pid, 9)
+    raise AssertionError(f"the orphaned kernel {pid} was still running 30 s after its front end died (killed now)")
+
+
 SCENARIOS = {name[len("scenario_"):]: f for name, f in globals().items() if name.startswith("scenario_")}
 
 
 def main():
     name, lib, work = sys.argv[1], os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
-    if name not in SCENARIOS:
+    if name not in SCENARIOS and name != "orphan":
         sys.exit(f"unknown scenario {name}; known: {', '.join(SCENARIOS)}")
     started = time.time()
+    if name == "orphan":
+        orphan(work)
+        log(f"{name}: passed in {time.time() - started:.1f} s")
+        return
     s = Session(work)
     try:
         SCENARIOS[name](s, lib, work)
