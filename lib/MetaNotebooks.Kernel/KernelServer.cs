@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using MetaNotebooks.Notebooks;
 using MetaNotebooks.Training;
@@ -61,6 +62,9 @@ public sealed class KernelServer : IDisposable
         _ = Interrupt.Token;   // installs the SIGINT handler: interrupt_mode "signal" and a terminal's Ctrl-C interrupt the cell, not the kernel
         Console.SetIn(input);
         using var parentWatch = WatchParent();
+        // SIGTERM (kill, systemd, a front end that cannot reach the control channel) ends the kernel: Interrupt turns it into
+        // an interrupt so that a running training loop writes its checkpoint; here the kernel then stops as on shutdown.
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => Stop("SIGTERM"));
         var shellThread = new Thread(ServeShell) { IsBackground = true, Name = "shell" };
         shellThread.Start();
         Publish("status", new JsonObject { ["execution_state"] = "starting" }, null);
@@ -116,11 +120,18 @@ public sealed class KernelServer : IDisposable
         return new Timer(_ =>
         {
             if (ParentId() == parent || stopping) return;
-            log.WriteLine($"mn kernel: the front end (process {parent}) is gone; stopping");
-            Interrupt.Request("front end gone");
-            stopping = true;
-            poller.StopAsync();
+            Stop($"the front end (process {parent}) is gone");
         }, null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
+    }
+
+    /// <summary>Stops serving (the process then ends); a running training loop is interrupted first, to save its checkpoint.</summary>
+    private void Stop(string why)
+    {
+        if (stopping) return;
+        log.WriteLine($"mn kernel: {why}; stopping");
+        Interrupt.Request(why);
+        stopping = true;
+        poller.StopAsync();
     }
 
     /// <summary>The parent process id from /proc (null where there is no /proc: the watch is off).</summary>

@@ -17,6 +17,7 @@ public class ProtocolTests(KernelFixture kernel, ITestOutputHelper output) : ICl
     [InlineData("restart")]
     [InlineData("completion")]
     [InlineData("orphan")]
+    [InlineData("terminate")]
     public void Scenario(string name)
     {
         var work = Directory.CreateTempSubdirectory("mn-kernel-work-").FullName;

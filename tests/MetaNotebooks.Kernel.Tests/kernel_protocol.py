@@ -297,6 +297,19 @@ def scenario_completion(s, lib, work):
     assert not s.reply(msg_id)["content"]["found"]
 
 
+def scenario_terminate(s, lib, work):
+    """SIGTERM (kill, systemd) ends the kernel process promptly instead of being taken for an interrupt only."""
+    import signal
+    reply, _ = s.execute("var alive = true;")
+    assert reply["status"] == "ok", reply
+    process = s.km.provisioner.process
+    os.kill(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except Exception:
+        raise AssertionError("the kernel was still running 30 s after SIGTERM")
+
+
 def orphan(work):
     """A front end that dies without shutting its kernel down: the kernel notices and exits (no stray processes)."""
     import subprocess
