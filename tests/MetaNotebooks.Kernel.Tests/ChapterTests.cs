@@ -23,13 +23,14 @@ public class ChapterTests(KernelFixture kernel, ITestOutputHelper output) : ICla
         try
         {
             var env = kernel.Environment(quick: true);
-            // The chapter runs where it lives (its #r paths are relative), its output goes to the temp folder.
+            // The chapter runs where it lives (its #r paths are relative), its output goes to the temp folder. No kernel
+            // name is given: nbconvert starts the one the chapter's metadata names, as any front end does.
             var converted = KernelFixture.Run(KernelFixture.Python,
-                ["-m", "nbconvert", "--to", "notebook", "--execute", $"--ExecutePreprocessor.kernel_name={KernelNames.Ours}",
-                 "--ExecutePreprocessor.timeout=900", "--output-dir", byKernel, Path.Combine(notebooks, chapter)],
+                ["-m", "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=900", "--output-dir", byKernel, Path.Combine(notebooks, chapter)],
                 notebooks, TimeSpan.FromMinutes(15), env);
             output.WriteLine($"nbconvert: {converted.Elapsed.TotalSeconds:0} s\n{converted.Stderr}");
             Assert.True(converted.ExitCode == 0, converted.ToString());
+            Assert.Equal("csharp", JsonNode.Parse(File.ReadAllText(Path.Combine(byKernel, chapter)))!["metadata"]!["language_info"]!["name"]!.GetValue<string>());
 
             var ran = KernelFixture.Run("dotnet", [KernelFixture.Cli, "notebooks", "run", Path.Combine(notebooks, chapter), "--quick", "--output-dir", byRunner],
                 KernelFixture.Root, TimeSpan.FromMinutes(15), env);
@@ -68,9 +69,4 @@ public class ChapterTests(KernelFixture kernel, ITestOutputHelper output) : ICla
             }).ToHashSet())
             .ToList();
     }
-}
-
-internal static class KernelNames
-{
-    public const string Ours = "metanotebooks-csharp";
 }
