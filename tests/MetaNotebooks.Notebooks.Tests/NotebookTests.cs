@@ -44,7 +44,10 @@ public class NotebookTests(ITestOutputHelper output)
     public void HasTheKernelMetadataAndLibraryReference(string notebook)
     {
         var root = JsonNode.Parse(File.ReadAllText(Path.Combine(Repository.Notebooks, notebook)))!;
-        Assert.Equal(".net-csharp", root["metadata"]!["kernelspec"]!["name"]!.GetValue<string>());
+        // Our kernel for Jupyter front ends (VS Code, JupyterLab, nbclient), the Polyglot block kept so that Polyglot opens it too.
+        Assert.Equal(NotebookDocument.KernelName, root["metadata"]!["kernelspec"]!["name"]!.GetValue<string>());
+        Assert.Equal("csharp", root["metadata"]!["language_info"]!["name"]!.GetValue<string>());
+        Assert.Equal("csharp", root["metadata"]!["polyglot_notebook"]!["kernelInfo"]!["defaultKernelName"]!.GetValue<string>());
         Assert.Equal(4, root["nbformat"]!.GetValue<int>());
         var firstCode = root["cells"]!.AsArray().First(c => c!["cell_type"]!.GetValue<string>() == "code")!;
         var source = string.Concat(firstCode["source"]!.AsArray().Select(l => l!.GetValue<string>()));

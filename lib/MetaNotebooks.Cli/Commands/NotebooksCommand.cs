@@ -1,4 +1,5 @@
 using MetaNotebooks.Cli.Notebooks;
+using MetaNotebooks.Notebooks;
 
 namespace MetaNotebooks.Cli.Commands;
 

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using MetaNotebooks.Notebooks;
 using MetaNotebooks.Results;
 
 namespace MetaNotebooks.Cli.Notebooks;
@@ -32,7 +33,7 @@ public static partial class ChapterExporter
         var chapter = Path.GetFileNameWithoutExtension(document.Path);
 
         var projects = new SortedSet<string>(StringComparer.Ordinal);
-        var usings = new List<string>(NotebookRunner.DefaultImports.Select(i => $"using {i};"));
+        var usings = new List<string>(NotebookSession.DefaultImports.Select(i => $"using {i};"));
         var body = new StringBuilder();
         var types = new StringBuilder();
         var cells = document.Cells;
@@ -49,7 +50,7 @@ public static partial class ChapterExporter
                 continue;
             }
             if (kind != "code") continue;
-            NotebookRunner.Prepare(source, DisplayName(document.Path), $"cell {i + 1}", null);
+            CellSource.Prepare(source, DisplayName(document.Path), $"cell {i + 1}", null);
             var code = new StringBuilder();
             foreach (var line in source.Split('\n'))
             {

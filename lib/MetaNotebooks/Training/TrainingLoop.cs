@@ -30,6 +30,10 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
     public TrainingOutcome Run(Func<int, Tensor> step, CancellationToken cancel = default)
     {
         if (iterations < 0) throw new ArgumentOutOfRangeException(nameof(iterations), iterations, "iterations cannot be negative");
+        // Ctrl-C, SIGTERM and a notebook kernel's interrupt stop the run cleanly whatever token the caller passes (a notebook
+        // cell may pass none, or an experiment's time budget made from none).
+        using var interruptible = CancellationTokenSource.CreateLinkedTokenSource(cancel, Interrupt.Token);
+        cancel = interruptible.Token;
         var (start, curve, previousSeconds, windowSum, windowCount) = Resume();
         var clock = Stopwatch.StartNew();
         var lastCheckpoint = clock.Elapsed;

@@ -2,7 +2,12 @@ using MetaNotebooks.Training;
 
 namespace MetaNotebooks.Tests.Training;
 
-// Interrupt is process-wide state: these tests run in one class so xunit never runs them in parallel with each other.
+// Interrupt is process-wide and every TrainingLoop observes it: a request here must not stop another test's training, so this
+// collection runs alone, after the parallel ones.
+[CollectionDefinition(nameof(InterruptTests), DisableParallelization = true)]
+public sealed class InterruptCollection;
+
+[Collection(nameof(InterruptTests))]
 public class InterruptTests
 {
     [Fact]

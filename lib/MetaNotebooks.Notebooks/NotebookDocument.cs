@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using MetaNotebooks.Results;
 
-namespace MetaNotebooks.Cli.Notebooks;
+namespace MetaNotebooks.Notebooks;
 
 /// <summary>
 /// An .ipynb file (nbformat 4) as a JSON tree: read, edited in place, and written back the way Jupyter writes
@@ -18,6 +18,9 @@ public sealed class NotebookDocument
         Path = path;
         Root = root;
     }
+
+    /// <summary>The name of this repository's Jupyter kernel ("C# (MetaNotebooks)") in kernelspecs and notebook metadata.</summary>
+    public const string KernelName = "metanotebooks-csharp";
 
     public string Path { get; }
     public JsonObject Root { get; }
@@ -44,14 +47,17 @@ public sealed class NotebookDocument
         return new NotebookDocument(full, root);
     }
 
-    /// <summary>A new notebook with the metadata Polyglot Notebooks writes for a C# notebook.</summary>
+    /// <summary>A new notebook for this repository's kernel, with the Polyglot Notebooks metadata beside it so that both open it.</summary>
     public static NotebookDocument Create(string path) => new(System.IO.Path.GetFullPath(path), new JsonObject
     {
         ["cells"] = new JsonArray(),
         ["metadata"] = new JsonObject
         {
-            ["kernelspec"] = new JsonObject { ["display_name"] = ".NET (C#)", ["language"] = "C#", ["name"] = ".net-csharp" },
-            ["language_info"] = new JsonObject { ["name"] = "polyglot-notebook" },
+            ["kernelspec"] = new JsonObject { ["display_name"] = "C# (MetaNotebooks)", ["language"] = "csharp", ["name"] = KernelName },
+            ["language_info"] = new JsonObject
+            {
+                ["codemirror_mode"] = "text/x-csharp", ["file_extension"] = ".cs", ["mimetype"] = "text/x-csharp", ["name"] = "csharp", ["pygments_lexer"] = "csharp",
+            },
             ["polyglot_notebook"] = new JsonObject
             {
                 ["kernelInfo"] = new JsonObject

@@ -1,4 +1,4 @@
-namespace MetaNotebooks.Cli.Notebooks;
+namespace MetaNotebooks.Notebooks;
 
 /// <summary>HTML for display, as returned by HTML("…") in Polyglot Notebooks.</summary>
 public sealed class HtmlString(string html)

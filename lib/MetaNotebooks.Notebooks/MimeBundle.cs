@@ -1,79 +1,9 @@
 using System.Collections;
 using System.Globalization;
 using System.Reflection;
-using System.Text;
 using System.Text.Json.Nodes;
 
-namespace MetaNotebooks.Cli.Notebooks;
-
-/// <summary>The outputs of one cell, in the order they happen: stream text, displayed values, the result.</summary>
-internal sealed class CellOutputs
-{
-    private readonly List<JsonObject> items = [];
-    private readonly object gate = new();
-
-    public JsonArray ToJson()
-    {
-        lock (gate)
-        {
-            var array = new JsonArray();
-            foreach (var item in items)
-            {
-                if (item["output_type"]?.GetValue<string>() == "stream")
-                    item["text"] = NotebookDocument.Lines(NotebookDocument.Text(item["text"]));
-                array.Add(item.DeepClone());
-            }
-            return array;
-        }
-    }
-
-    /// <summary>Consecutive writes to one stream make one output, as in Jupyter.</summary>
-    public void Write(string stream, string text)
-    {
-        if (text.Length == 0) return;
-        lock (gate)
-        {
-            if (items.Count > 0 && items[^1]["output_type"]?.GetValue<string>() == "stream" && items[^1]["name"]?.GetValue<string>() == stream)
-            {
-                items[^1]["text"] = items[^1]["text"]!.GetValue<string>() + text;
-                return;
-            }
-            items.Add(new JsonObject { ["name"] = stream, ["output_type"] = "stream", ["text"] = text });
-        }
-    }
-
-    public int AddDisplay(JsonObject data)
-    {
-        lock (gate)
-        {
-            items.Add(new JsonObject { ["data"] = data, ["metadata"] = new JsonObject(), ["output_type"] = "display_data" });
-            return items.Count - 1;
-        }
-    }
-
-    public void ReplaceDisplay(int index, JsonObject data)
-    {
-        lock (gate) items[index]["data"] = data;
-    }
-
-    public void AddResult(JsonObject data, int executionCount)
-    {
-        lock (gate)
-            items.Add(new JsonObject
-            {
-                ["data"] = data, ["execution_count"] = executionCount, ["metadata"] = new JsonObject(), ["output_type"] = "execute_result",
-            });
-    }
-}
-
-/// <summary>Captures Console.Out or Console.Error into a cell's outputs.</summary>
-internal sealed class StreamCapture(CellOutputs outputs, string stream) : TextWriter
-{
-    public override Encoding Encoding => Encoding.UTF8;
-    public override void Write(char value) => outputs.Write(stream, value.ToString());
-    public override void Write(string? value) => outputs.Write(stream, value ?? "");
-    public override void Write(char[] buffer, int index, int count) => outputs.Write(stream, new string(buffer, index, count));
-}
+namespace MetaNotebooks.Notebooks;
 
 /// <summary>
 /// Turns a value into a MIME bundle the way the C# kernel of Polyglot Notebooks does: HTML(…) → text/html;
@@ -81,7 +11,7 @@ internal sealed class StreamCapture(CellOutputs outputs, string stream) : TextWr
 /// library's Figure and Display have) → every MIME type its formatters produce; anything else → text/plain.
 /// Found by name through reflection, so it works whichever copy of the library a notebook loaded.
 /// </summary>
-internal static class MimeBundle
+public static class MimeBundle
 {
     public static JsonObject For(object? value, IReadOnlyCollection<string>? only = null)
     {
