@@ -37,11 +37,45 @@ public sealed class ProtoNetOmniglotReproduction : IReproduction
 /// <summary>What every metric-learning reproduction does around its experiment: restart, run, README, side-by-side table.</summary>
 public static class MetricReproduction
 {
+    /// <summary>An Omniglot reproduction: its models trained on the Vinyals split, papers/README.md's comparison rewritten.</summary>
     public static int Run(MetricOmniglotConfig config, Func<MetricTrainingRun, MetaNotebooks.Algorithms.Metric.IEpisodeLearner> newLearner, Options options, ReproductionContext context)
+    {
+        var experiment = Prepare(config, newLearner, options, context);
+        using var omniglot = Omniglot.Load(log: Console.Error);
+        var result = experiment.Run(omniglot, context.Command, context.Cancel);
+        if (result is null) return 130;
+        context.Publish(experiment.Config.PaperId, result, experiment.ResultPath);
+        OmniglotComparison.Write(context.RepositoryRoot);
+        return 0;
+    }
+
+    /// <summary>
+    /// Reproductions on given train and test classes (Mini-ImageNet), one result file per config, run one after the other
+    /// (each within the --hours budget). Datasets are loaded by the caller once for all configs.
+    /// </summary>
+    public static int Run(IReadOnlyList<MetricOmniglotConfig> configs, Func<MetricTrainingRun, MetaNotebooks.Algorithms.Metric.IEpisodeLearner> newLearner,
+                          Options options, ReproductionContext context, Func<(ClassIndexedDataset Train, ClassIndexedDataset Test)> load)
+    {
+        var experiments = configs.Select((c, i) => Prepare(c, newLearner, options, context, rejectUnknown: i == configs.Count - 1)).ToList();
+        var (train, test) = load();
+        using (train)
+        using (test)
+            foreach (var experiment in experiments)
+            {
+                var result = experiment.Run(train, test, context.Command, context.Cancel);
+                if (result is null) return 130;
+                context.Publish(experiment.Config.PaperId, result, experiment.ResultPath);
+            }
+        return 0;
+    }
+
+    /// <summary>--hours and --restart applied to a config; the options checked; the experiment made.</summary>
+    private static MetricOmniglot Prepare(MetricOmniglotConfig config, Func<MetricTrainingRun, MetaNotebooks.Algorithms.Metric.IEpisodeLearner> newLearner,
+                                          Options options, ReproductionContext context, bool rejectUnknown = true)
     {
         var restart = options.Flag("restart");
         var hours = options.Double("hours", double.NaN);
-        options.RejectUnknown();
+        if (rejectUnknown) options.RejectUnknown();
         if (!double.IsNaN(hours))
         {
             if (!(hours > 0) || double.IsInfinity(hours)) throw new UsageException($"--hours must be a positive number of hours, got {hours}.");
@@ -51,14 +85,9 @@ public static class MetricReproduction
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         var paperDir = context.PaperDirectory(config.PaperId);
         var experiment = new MetricOmniglot(config, newLearner, paperDir);
-        if (restart) ReproductionContext.DeleteCheckpoints(config.Runs.Select(experiment.CheckpointPath));
+        if (restart) ReproductionContext.DeleteCheckpoints(config.Runs.SelectMany(r => new[] { experiment.CheckpointPath(r), experiment.CurvePath(r) }));
         Console.Error.WriteLine($"Reproducing {config.Experiment}: {string.Join("; ", config.Runs.Select(r => $"{r.Slug}: {r.Training.Iterations:N0} episodes of {r.Training.Ways}-way {r.Training.Shots}-shot"))}, " +
-                                $"{MetaNotebooks.Torch.torch.get_num_threads()} thread(s), seed {config.Seed}.");
-        using var omniglot = Omniglot.Load(log: Console.Error);
-        var result = experiment.Run(omniglot, context.Command, context.Cancel);
-        if (result is null) return 130;
-        context.Publish(config.PaperId, result, experiment.ResultPath);
-        OmniglotComparison.Write(context.RepositoryRoot);
-        return 0;
+                                $"{MetaNotebooks.Torch.torch.get_num_threads()} thread(s), seed {config.Seed}{(config.Hours is { } h ? $", at most {h:0.##} h of training per model" : "")}.");
+        return experiment;
     }
 }
