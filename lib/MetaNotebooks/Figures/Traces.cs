@@ -436,6 +436,27 @@ public sealed class ImageGrid : Trace
         int rows = RowCount * TileHeight - Gap, cols = ColumnCount * TileWidth - Gap;
         var (lo, hi) = Range();
         var span = hi > lo ? hi - lo : 1;
+        if (colour is not null)
+        {
+            // Colour grids travel as one PNG (a JSON number per channel and pixel would be ~10× larger); gaps are white.
+            var rgb = new byte[rows * cols * 3];
+            Array.Fill(rgb, (byte)255);
+            for (var y = 0; y < rows; y++)
+            {
+                var (r, py) = (y / TileHeight, y % TileHeight - LabelSpace);
+                for (var x = 0; x < cols; x++)
+                {
+                    var (c, px) = (x / TileWidth, x % TileWidth);
+                    var k = r * ColumnCount + c;
+                    if (k >= Count || py < 0 || py >= Height || px >= Width) continue;
+                    for (var ch = 0; ch < 3; ch++)
+                        rgb[(y * cols + x) * 3 + ch] = (byte)Math.Round(Math.Clamp((colour[k][ch, py, px] - lo) / span, 0, 1) * 255);
+                }
+            }
+            w.String("source", "data:image/png;base64," + Convert.ToBase64String(PngEncoder.Rgb(rgb, cols, rows)));
+            w.String("hoverinfo", "skip");
+            return;
+        }
         w.Json.WritePropertyName("z");
         w.Json.WriteStartArray();
         for (var y = 0; y < rows; y++)
@@ -447,30 +468,19 @@ public sealed class ImageGrid : Trace
                 var (c, px) = (x / TileWidth, x % TileWidth);
                 var k = r * ColumnCount + c;
                 var inside = k < Count && py >= 0 && py < Height && px < Width;
-                if (grey is not null)
-                {
-                    // Gaps are null: Plotly leaves them transparent.
-                    if (inside) w.Number(grey[k][py, px], 3);
-                    else w.Json.WriteNullValue();
-                    continue;
-                }
-                w.Json.WriteStartArray();
-                for (var ch = 0; ch < 3; ch++)
-                    w.Json.WriteNumberValue(inside ? (int)Math.Round(Math.Clamp((colour![k][ch, py, px] - lo) / span, 0, 1) * 255) : 255);
-                w.Json.WriteEndArray();
+                // Gaps are null: Plotly leaves them transparent.
+                if (inside) w.Number(grey![k][py, px], 3);
+                else w.Json.WriteNullValue();
             }
             w.Json.WriteEndArray();
         }
         w.Json.WriteEndArray();
-        if (grey is not null)
-        {
-            w.String("colorscale", "Greys");
-            // Plotly's "Greys" runs black (low) → white (high); reversed, high values are dark.
-            w.Bool("reversescale", Invert);
-            w.Number("zmin", lo);
-            w.Number("zmax", hi);
-            w.Bool("showscale", false);
-        }
+        w.String("colorscale", "Greys");
+        // Plotly's "Greys" runs black (low) → white (high); reversed, high values are dark.
+        w.Bool("reversescale", Invert);
+        w.Number("zmin", lo);
+        w.Number("zmax", hi);
+        w.Bool("showscale", false);
         w.String("hoverinfo", "skip");
     }
 

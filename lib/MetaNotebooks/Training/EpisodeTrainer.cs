@@ -50,9 +50,17 @@ public static class EpisodeTrainer
     /// <summary>(query, class) pairs scored per evaluation chunk at most.</summary>
     private const int MaxPairsPerChunk = 30_000;
 
+    /// <summary>
+    /// Image pixels (H·W) embedded per chunk at most: 1,000 Omniglot images of 28×28. An 84×84 Mini-ImageNet chunk is then
+    /// 111 images, whose first 64-filter feature map (111·64·84·84 floats, 200 MB) stays small beside other runs.
+    /// </summary>
+    private const int MaxPixelsPerEmbedChunk = 1000 * 28 * 28;
+
     /// <param name="variant">What distinguishes this learner beyond its name (e.g. Matching networks' kernel), for the checkpoint's settings.</param>
+    /// <param name="beforeEpisode">Runs before training step i (e.g. a point of a test-accuracy curve); it must leave the model as it found it.</param>
     public static TrainingOutcome Train(IEpisodeLearner learner, ClassIndexedDataset train, EpisodeTrainingOptions options,
-                                        string? checkpointPath, CancellationToken cancel = default, string? label = null, string? variant = null)
+                                        string? checkpointPath, CancellationToken cancel = default, string? label = null, string? variant = null,
+                                        Action<int>? beforeEpisode = null)
     {
         options.Validate();
         var model = learner.Model;
@@ -69,6 +77,7 @@ public static class EpisodeTrainer
         };
         return loop.Run(i =>
         {
+            beforeEpisode?.Invoke(i);
             optimizer.LearningRate = options.LearningRateAt(i);
             using var sampler = new EpisodeSampler(train, options.Ways, options.Shots, options.Queries, StepSeed(options.Seed, i));
             using var batch = sampler.Sample(options.TasksPerStep);
@@ -113,7 +122,7 @@ public static class EpisodeTrainer
             // Pairwise scorers (relation networks) compare every query with every class: bound a chunk's pairs so that
             // 20-way evaluation fits in memory (50 episodes of 20-way 15-query would be 300,000 feature-map pairs).
             chunk = Math.Clamp(MaxPairsPerChunk / (ways * ways * queries), 1, chunk);
-            using var embedded = embedOnce && classifier is IEmbeddingClassifier e ? EmbedAll(e, test) : null;
+            using var embedded = embedOnce && classifier is IEmbeddingClassifier e ? EmbedAll(e, test, EmbedChunk(test)) : null;
             using var sampler = EvaluationEpisodes(embedded ?? test, ways, shots, queries, seed);
             var progress = showProgress ? new ProgressBar($"eval {classifier.Name} {ways}-way {shots}-shot", episodes) : null;
             var accuracies = new List<double>(episodes);
@@ -133,6 +142,10 @@ public static class EpisodeTrainer
             model?.train(wasTraining);
         }
     }
+
+    /// <summary>Images per embedding chunk for this dataset's image size (see <see cref="MaxPixelsPerEmbedChunk"/>).</summary>
+    public static int EmbedChunk(ClassIndexedDataset data) =>
+        (int)Math.Clamp(MaxPixelsPerEmbedChunk / (data.ImageShape[^1] * data.ImageShape[^2]), 1, 1000);
 
     /// <summary>Every image of the dataset embedded once (eval mode), as a dataset with the same classes and counts.</summary>
     public static ClassIndexedDataset EmbedAll(IEmbeddingClassifier classifier, ClassIndexedDataset data, int chunk = 1000) =>
