@@ -79,7 +79,7 @@ public sealed record MetaNetOmniglotConfig
     {
         ["method"] = ModelOptions.Name, ["ways"] = Ways, ["shots"] = Shots, ["queries"] = Queries, ["episodes"] = Episodes,
         ["test_ways"] = new JsonArray(TestWays.Select(m => (JsonNode)m).ToArray()), ["eval_episodes"] = EvalEpisodes, ["test_ways_eval_episodes"] = TestWaysEvalEpisodes ?? EvalEpisodes, ["eval_queries"] = EvalQueries, ["eval_seed"] = EvalSeed,
-        ["seed"] = Seed, ["rotate"] = Rotate, ["filters"] = Model.Filters, ["learning_rate"] = MetaNetOptions.LearningRate,
+        ["seed"] = Seed, ["rotate"] = Rotate, ["filters"] = Model.Filters, ["fast_weight_scale"] = Model.FastWeightScale.ToString(), ["learning_rate"] = MetaNetOptions.LearningRate,
         ["clip_grad_norm"] = MetaNetOptions.ClipGradNorm, ["split"] = "MAML split: train + val = 1,200 characters, test 423",
         ["hours"] = Hours, ["mnist"] = Mnist, ["continual_trials"] = ContinualTrials, ["continual_every"] = ContinualEvery,
         ["continual_eval_episodes"] = ContinualEvalEpisodes,
