@@ -19,6 +19,9 @@ public sealed class MetaNetOmniglotReproduction : IReproduction
           --test-ways-episodes N  test episodes for each --test-ways M (default: --eval-episodes; a 100-way episode costs about 40 5-way ones)
           --variant V      metanet (default), minus (no task-level fast weights), plus (task-level fast weights in b),
                            fast-only (base learner without slow weights)
+          --fast-weight-scale S  none (default: generated fast weights used as generated, the authors' code) or fan-in
+                           (each generated layer centred and times 1/√fan-in, the slow weights' initial scale: no
+                           exploding first loss; results and checkpoints get their own files, …-fan-in-scaled-…)
           --seed N         initialisation and training episodes (default 1); test episodes use a fixed seed
           --eval-episodes N  test episodes (default 1000)
           --hours H        at most H hours in this invocation (training, then scoring with the episodes reached); the same command resumes
@@ -39,6 +42,16 @@ public sealed class MetaNetOmniglotReproduction : IReproduction
             "plus" => new MetaNetOptions { BaseTaskFastWeights = true },
             "fast-only" => new MetaNetOptions { FastOnlyBaseLearner = true },
             _ => throw new UsageException($"--variant must be metanet, minus, plus or fast-only, not '{variant}'"),
+        };
+        var scale = options.String("fast-weight-scale") ?? "none";
+        model = model with
+        {
+            FastWeightScale = scale switch
+            {
+                "none" => FastWeightScale.None,
+                "fan-in" => FastWeightScale.FanIn,
+                _ => throw new UsageException($"--fast-weight-scale must be none or fan-in, not '{scale}'"),
+            },
         };
         var defaults = new MetaNetOmniglotConfig();
         var config = new MetaNetOmniglotConfig

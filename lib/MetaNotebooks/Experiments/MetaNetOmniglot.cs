@@ -51,6 +51,11 @@ public sealed record MetaNetOmniglotConfig
     public int ContinualEvery { get; init; } = 400;
     /// <summary>Test episodes per point of the continual curve: the first ones of the fixed evaluation episodes.</summary>
     public int ContinualEvalEpisodes { get; init; } = 200;
+    /// <summary>
+    /// Test episodes (the first of the fixed n-way ones) on which <see cref="MetaNetMechanism"/> measures the trained model:
+    /// the fast branch's activity and share per layer, accuracy with its fast weights zeroed; 0: not measured.
+    /// </summary>
+    public int MechanismEpisodes { get; init; } = 100;
     /// <summary>Episodes per point of the loss curve (each point the mean over its window).</summary>
     public int CurveEvery { get; init; } = 100;
 
@@ -62,6 +67,7 @@ public sealed record MetaNetOmniglotConfig
         if (TestWays.Any(m => m < 2)) throw new ArgumentException($"--test-ways: every M must be ≥ 2, got {string.Join(",", TestWays)}");
         if (Mnist && Ways != MnistWays && !TestWays.Contains(MnistWays))
             throw new ArgumentException($"--mnist scores {MnistWays}-way MNIST episodes through a {MnistWays}-way head: train with --ways {MnistWays} or add {MnistWays} to --test-ways (got --ways {Ways}, --test-ways {string.Join(",", TestWays)})");
+        if (MechanismEpisodes < 0) throw new ArgumentException($"mechanism episodes must be ≥ 0, got {MechanismEpisodes}");
         if (ContinualTrials < 0 || ContinualEvery < 1 || ContinualEvalEpisodes < 2)
             throw new ArgumentException($"--continual-trials must be ≥ 0, --continual-every ≥ 1 and --continual-eval-episodes ≥ 2 (got {ContinualTrials}, {ContinualEvery}, {ContinualEvalEpisodes})");
         if (ContinualTrials > 0 && Ways > MnistDigits.Classes)
@@ -79,10 +85,10 @@ public sealed record MetaNetOmniglotConfig
     {
         ["method"] = ModelOptions.Name, ["ways"] = Ways, ["shots"] = Shots, ["queries"] = Queries, ["episodes"] = Episodes,
         ["test_ways"] = new JsonArray(TestWays.Select(m => (JsonNode)m).ToArray()), ["eval_episodes"] = EvalEpisodes, ["test_ways_eval_episodes"] = TestWaysEvalEpisodes ?? EvalEpisodes, ["eval_queries"] = EvalQueries, ["eval_seed"] = EvalSeed,
-        ["seed"] = Seed, ["rotate"] = Rotate, ["filters"] = Model.Filters, ["learning_rate"] = MetaNetOptions.LearningRate,
+        ["seed"] = Seed, ["rotate"] = Rotate, ["filters"] = Model.Filters, ["fast_weight_scale"] = Model.FastWeightScale.ToString(), ["learning_rate"] = MetaNetOptions.LearningRate,
         ["clip_grad_norm"] = MetaNetOptions.ClipGradNorm, ["split"] = "MAML split: train + val = 1,200 characters, test 423",
         ["hours"] = Hours, ["mnist"] = Mnist, ["continual_trials"] = ContinualTrials, ["continual_every"] = ContinualEvery,
-        ["continual_eval_episodes"] = ContinualEvalEpisodes,
+        ["continual_eval_episodes"] = ContinualEvalEpisodes, ["mechanism_episodes"] = MechanismEpisodes,
     };
 }
 
@@ -177,6 +183,23 @@ public sealed class MetaNetOmniglot(MetaNetOmniglotConfig config, string paperDi
             ["loss_curve"] = new JsonArray(outcome.LossCurve.Select(v => (JsonNode)Math.Round(v, 4)).ToArray()),
             ["per_episode_accuracy"] = evals,
         };
+        if (Config.MechanismEpisodes > 0)
+        {
+            var m = MetaNetMechanism.Measure(metanet, test, Config.Ways, Config.Shots, Config.EvalQueries, Math.Min(Config.MechanismEpisodes, Config.EvalEpisodes), Config.EvalSeed);
+            log.WriteLine($"{metanet.Name} mechanism on {m.Accuracy.Count} test episodes: fast pre-activations > 0 {string.Join(" ", m.FastActiveFraction.Select(v => v.ToString("0.00")))} " +
+                          $"({string.Join(", ", MetaNetMechanism.HiddenLayers)}); fast share {string.Join(" ", m.FastOutputShare.Select(v => v.ToString("0.00")))}; " +
+                          $"zeroing the fast weights costs {m.Cost.Mean:0.00} ± {m.Cost.Ci95:0.00} points, the hidden layers' alone {m.HiddenCost.Mean:0.00} ± {m.HiddenCost.Ci95:0.00}");
+            JsonArray Numbers(IEnumerable<double> values) => new(values.Select(v => (JsonNode)Math.Round(v, 4)).ToArray());
+            details["mechanism"] = new JsonObject
+            {
+                ["episodes"] = m.Accuracy.Count, ["layers"] = new JsonArray(MetaNetMechanism.Layers.Select(l => (JsonNode)l).ToArray()),
+                ["fast_active_fraction"] = Numbers(m.FastActiveFraction), ["fast_output_share"] = Numbers(m.FastOutputShare),
+                ["accuracy"] = Numbers(m.Accuracy), ["accuracy_without_fast_weights"] = Numbers(m.AccuracyWithoutFastWeights),
+                ["accuracy_without_hidden_fast_weights"] = Numbers(m.AccuracyWithoutHiddenFastWeights),
+                ["cost"] = Math.Round(m.Cost.Mean, 3), ["cost_ci95"] = Math.Round(m.Cost.Ci95, 3),
+                ["hidden_cost"] = Math.Round(m.HiddenCost.Mean, 3), ["hidden_cost_ci95"] = Math.Round(m.HiddenCost.Ci95, 3),
+            };
+        }
         using var mnist = Config.Mnist || Config.ContinualTrials > 0 ? MnistDigits.Load(log: log) : null;
         if (Config.Mnist)
         {

@@ -141,28 +141,68 @@ public sealed class AugmentedConvNet : nn.Module
     /// </summary>
     public static Tensor ActiveFraction(Tensor x, IReadOnlyList<WeightSet> branches)
     {
+        var activity = BranchActivity(x, branches);
+        activity.OutputShare.Dispose();
+        return activity.ActiveFraction;
+    }
+
+    /// <summary>
+    /// What each branch does in each layer of the layer-augmented forward pass over the batch x (each layer's input is
+    /// the sum of the branches of the layer before, as in <see cref="Logits"/>):
+    /// <list type="bullet">
+    /// <item>ActiveFraction [branches, Blocks + 1]: per hidden layer (conv1…conv5, fc1) the fraction of the branch's
+    /// pre-activations above 0 (see <see cref="ActiveFraction"/>);</item>
+    /// <item>OutputShare [branches, Blocks + 2]: per layer (conv1…conv5, fc1 and, when every branch has a head, the head)
+    /// the branch's share of the layer's output, Σ|yᵦ| / Σ_branches Σ|y|, with yᵦ the branch's ReLU output (its logits
+    /// for the head) before the branches are summed; each column sums to 1 (0 where every branch outputs 0). Without
+    /// heads the head column is 0.</item>
+    /// </list>
+    /// </summary>
+    public static (Tensor ActiveFraction, Tensor OutputShare) BranchActivity(Tensor x, IReadOnlyList<WeightSet> branches)
+    {
+        if (branches.Count == 0) throw new ArgumentException("AugmentedConvNet.BranchActivity: at least one branch.");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var fractions = new Tensor[branches.Count, Blocks + 1];
+        var active = new Tensor[Blocks + 1][];
+        var share = new Tensor[Blocks + 2][];
+        static Tensor[] Shares(IReadOnlyList<Tensor> outputs)
+        {
+            var sizes = outputs.Select(y => y.abs().sum().to(ScalarType.Float64)).ToArray();
+            var total = stack(sizes, 0).sum();
+            return sizes.Select(s => total.item<double>() > 0 ? s / total : zeros_like(s)).ToArray();
+        }
         var h = Grouped(x);
         long g = h.size(0), m = h.size(1);
         for (var l = 0; l < Blocks; l++)
         {
-            Tensor? sum = null;
+            var outputs = new List<Tensor>();
+            active[l] = new Tensor[branches.Count];
             for (var b = 0; b < branches.Count; b++)
             {
                 var z = Conv(h, branches[b].Convs[l]);
-                fractions[b, l] = (z > 0).to(ScalarType.Float64).mean();
-                var y = z.relu();
-                sum = sum is null ? y : sum + y;
+                active[l][b] = (z > 0).to(ScalarType.Float64).mean();
+                outputs.Add(z.relu());
             }
-            var pooled = F.max_pool2d(sum!.reshape(g * m, sum.size(2), sum.size(3), sum.size(4)), 2, 2, ceilMode: true);
+            share[l] = Shares(outputs);
+            var sum = outputs.Aggregate((a, b) => a + b);
+            var pooled = F.max_pool2d(sum.reshape(g * m, sum.size(2), sum.size(3), sum.size(4)), 2, 2, ceilMode: true);
             h = pooled.view(g, m, pooled.size(1), pooled.size(2), pooled.size(3));
         }
         var features = h.reshape(g, m, -1);
-        for (var b = 0; b < branches.Count; b++) fractions[b, Blocks] = (Fc(features, branches[b].Fc1) > 0).to(ScalarType.Float64).mean();
-        var rows = Enumerable.Range(0, branches.Count).Select(b => stack(Enumerable.Range(0, Blocks + 1).Select(l => fractions[b, l]).ToArray(), 0)).ToArray();
-        return stack(rows, 0).MoveToOuterDisposeScope();
+        var hidden = branches.Select(b => Fc(features, b.Fc1)).ToArray();
+        active[Blocks] = hidden.Select(z => (z > 0).to(ScalarType.Float64).mean()).ToArray();
+        var relu = hidden.Select(z => z.relu()).ToArray();
+        share[Blocks] = Shares(relu);
+        if (branches.All(b => b.Head is not null))
+        {
+            var sum = relu.Aggregate((a, b) => a + b);
+            share[Blocks + 1] = Shares(branches.Select(b => Fc(sum, b.Head!)).ToArray());
+        }
+        else share[Blocks + 1] = branches.Select(_ => zeros([], ScalarType.Float64)).ToArray();
+        Tensor Table(Tensor[][] columns) =>
+            stack(Enumerable.Range(0, branches.Count).Select(b => stack(columns.Select(c => c[b]).ToArray(), 0)).ToArray(), 0);
+        var result = (Table(active).MoveToOuterDisposeScope(), Table(share).MoveToOuterDisposeScope());
+        return result;
     }
 
     /// <summary>Σ_branches ReLU(h·W_fc1ᵀ) on the trunk's features: [B, F] (or [G, M, F]).</summary>

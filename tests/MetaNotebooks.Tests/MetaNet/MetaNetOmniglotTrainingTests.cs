@@ -62,6 +62,13 @@ public class MetaNetOmniglotTrainingTests(OmniglotFixture fixture, ITestOutputHe
         Assert.True(File.Exists(resumed.ResultPath));
         var cell = Assert.Single(result.Cells);
         Assert.Equal(("omniglot", "MetaNet−", "5-way", 2), (cell.Table, cell.Method, cell.Column, cell.Count));
+        // The mechanism on the first of the same test episodes: its accuracy as run is the evaluation's.
+        var mechanism = result.Details["mechanism"]!;
+        Assert.Equal(2, (int)mechanism["episodes"]!);
+        Assert.Equal(7, mechanism["fast_output_share"]!.AsArray().Count);
+        var accuracy = mechanism["accuracy"]!.AsArray().Select(v => (double)v!).ToArray();
+        var evaluated = result.Details["per_episode_accuracy"]!["5-way"]!.AsArray().Select(v => (double)v!).ToArray();
+        Assert.Equal(evaluated, accuracy);
     }
 
     /// <summary>A chapter's short run: no checkpoint read or written, one loss-curve point per CurveEvery episodes.</summary>

@@ -18,6 +18,7 @@ public class MetaNetReproductionTests(OmniglotFixture fixture)
     [InlineData(new[] { "metanet-omniglot", "--test-ways", "20,x" }, "--test-ways expects a comma-separated list of integers such as 5,20,100, got '20,x'")]
     [InlineData(new[] { "metanet-omniglot", "--test-ways", "20,1" }, "--test-ways: every M must be ≥ 2, got 20,1")]
     [InlineData(new[] { "metanet-omniglot", "--test-ways", "20", "--test-ways-episodes", "1" }, "--test-ways-episodes must be ≥ 2, got 1")]
+    [InlineData(new[] { "metanet-omniglot", "--fast-weight-scale", "unit" }, "--fast-weight-scale must be none or fan-in, not 'unit'")]
     public void BadOptionsGiveClearErrors(string[] args, string message)
     {
         var error = Assert.Throws<UsageException>(() => new ReproduceCommand().Run(args));

@@ -112,17 +112,41 @@ public sealed class MetaNet : IEpisodeLearner, IDisposable
         return new MetaNetFastWeights(conv, fc, TaskFastWeights(information), BaseTaskFastWeights(information, ways));
     }
 
-    /// <summary>The memory (spec §3.3 Step B): m_conv and m_fc on each support example's information, [N, P_conv] and [N, P_fc].</summary>
-    public (Tensor Conv, Tensor Fc) Memory(MetaNetInformation information) =>
-        (CoordinateMlp.Generate(Network.ExampleConv, information.ExampleConv), CoordinateMlp.Generate(Network.ExampleFc, information.ExampleFc));
+    /// <summary>
+    /// The memory (spec §3.3 Step B): m_conv and m_fc on each support example's information, [N, P_conv] and [N, P_fc],
+    /// scaled as <see cref="MetaNetOptions.FastWeightScale"/> says. The read is linear, so scaling the rows of M scales
+    /// every W*ⱼ read from them alike.
+    /// </summary>
+    public (Tensor Conv, Tensor Fc) Memory(MetaNetInformation information)
+    {
+        var headCoordinates = information.ExampleFc.size(-2) - Network.Base.Fc1Weight.numel();   // n·F
+        if (headCoordinates < Options.Filters || headCoordinates % Options.Filters != 0)
+            throw new ArgumentException($"MetaNet.Memory: {information.ExampleFc.size(-2)} fc coordinates are not fc1's {Network.Base.Fc1Weight.numel()} plus an n-way head of {Options.Filters} per way.");
+        var ways = (int)(headCoordinates / Options.Filters);
+        return (Scaled(CoordinateMlp.Generate(Network.ExampleConv, information.ExampleConv), Network.ConvLayout),
+                Scaled(CoordinateMlp.Generate(Network.ExampleFc, information.ExampleFc), Network.BaseFcLayout(ways)));
+    }
+
+    /// <summary>
+    /// Generated coordinates [..., P] of a layout as <see cref="MetaNetOptions.FastWeightScale"/> says: as generated, or
+    /// (FanIn) each layer's part centred over its coordinates and times 1/√fan-in of the layer.
+    /// </summary>
+    private Tensor Scaled(Tensor generated, WeightLayout layout)
+    {
+        if (Options.FastWeightScale == FastWeightScale.None) return generated;
+        using var scope = NewDisposeScope();
+        var parts = generated.split(layout.Sizes.ToArray(), -1);
+        var centred = cat(parts.Select(p => p - p.mean([-1], keepdim: true)).ToArray(), -1);
+        return (centred * layout.FanInScale(generated.dtype)).MoveToOuterDisposeScope();
+    }
 
     /// <summary>Q* (spec §3.3 Step A, §4.3): d's last output over u's information, split into u's shapes; null in MetaNet−.</summary>
     public WeightSet? TaskFastWeights(MetaNetInformation information)
     {
         if (information.TaskConv is null) return null;
         var net = Network;
-        var convs = net.ConvLayout.Split(net.TaskConv!.Generate(information.TaskConv));
-        var fc1 = net.TaskFc!.Generate(information.TaskFc!).view(net.Embedding.Fc1Weight.shape);
+        var convs = net.ConvLayout.Split(Scaled(net.TaskConv!.Generate(information.TaskConv), net.ConvLayout));
+        var fc1 = Scaled(net.TaskFc!.Generate(information.TaskFc!), new WeightLayout([net.Embedding.Fc1Weight])).view(net.Embedding.Fc1Weight.shape);
         return new WeightSet(convs, fc1, null);
     }
 
@@ -131,8 +155,8 @@ public sealed class MetaNet : IEpisodeLearner, IDisposable
     {
         if (information.BaseTaskConv is null) return null;
         var net = Network;
-        var convs = net.ConvLayout.Split(net.BaseTaskConv!.Generate(information.BaseTaskConv));
-        var fc = net.BaseFcLayout(ways).Split(net.BaseTaskFc!.Generate(information.BaseTaskFc!));
+        var convs = net.ConvLayout.Split(Scaled(net.BaseTaskConv!.Generate(information.BaseTaskConv), net.ConvLayout));
+        var fc = net.BaseFcLayout(ways).Split(Scaled(net.BaseTaskFc!.Generate(information.BaseTaskFc!), net.BaseFcLayout(ways)));
         return new WeightSet(convs, fc[0], fc[1]);
     }
 
@@ -171,7 +195,16 @@ public sealed class MetaNet : IEpisodeLearner, IDisposable
         return new WeightSet(convs, fc[0], fc[1]);
     }
 
-    /// <summary>The branches of b's query pass: slow (unless fast-only), the example-level fast weights, MetaNet+'s task level.</summary>
+    /// <summary>
+    /// The branches of b's query pass for n-way episodes: slow (unless fast-only), the example-level fast weights
+    /// (at <see cref="ExampleBranchIndex"/>), MetaNet+'s task level.
+    /// </summary>
+    public IReadOnlyList<WeightSet> BaseBranches(WeightSet exampleFast, WeightSet? baseTaskFast, int ways) =>
+        QueryBranches(Network.Base.Slow(ways), exampleFast, baseTaskFast);
+
+    /// <summary>Where the example-level fast weights sit among <see cref="BaseBranches"/>.</summary>
+    public int ExampleBranchIndex => Options.FastOnlyBaseLearner ? 0 : 1;
+
     private List<WeightSet> QueryBranches(WeightSet slow, WeightSet exampleFast, WeightSet? baseTaskFast)
     {
         var branches = new List<WeightSet>();

@@ -15,6 +15,31 @@ public enum EmbeddingLoss
     Contrastive,
 }
 
+/// <summary>How the generated fast weights are scaled before use (docs/metanet.md §2.4–§2.5, §5).</summary>
+public enum FastWeightScale
+{
+    /// <summary>
+    /// Used as generated, as the authors' code does (<c>MetaNetFull.__forward</c> and <c>embed_key</c> only reshape the
+    /// generators' outputs). m and d write numbers of order 0.1–1 for every layer, 5–25 times the slow weights'
+    /// 1/√fan-in, and with a non-zero mean: the augmented trunk's features grow by ~10⁵ over five blocks at
+    /// initialisation and the first loss is 10⁷ or more (chapter 8, §8.5).
+    /// </summary>
+    None,
+    /// <summary>
+    /// Each generated layer centred and put at its slow weights' initial scale: for every support example (and for Q*),
+    /// the mean over the layer's generated coordinates is subtracted and the result multiplied by 1/√fan-in, the
+    /// standard deviation of the layer's slow initialisation (Chainer's N(0, 1/fan-in)). Both parts are needed: m sees
+    /// only two features per coordinate and most coordinates share nearly the same two (§8.2 of chapter 8), so its
+    /// output has a common offset in every layer, and an offset μ in a kernel of fan-in K multiplies the mean of a
+    /// non-negative input by μ·K, which the 1/√K scale alone leaves ~√K times too large (first losses of 3·10² to
+    /// 2·10⁵ over seeds 1–4 with the scale alone, against 10⁷–10¹¹ unscaled and 10²–10³ centred and scaled).
+    /// Not in the authors' code: this repository's fix for the exploding start, in which the fast convolution branches
+    /// are silenced (every pre-activation ≤ 0) within ten episodes and never recover. Applied to every generated
+    /// weight: m's memory, d's Q*, and MetaNet+'s task-level weights of b.
+    /// </summary>
+    FanIn,
+}
+
 /// <summary>
 /// MetaNet's architecture and its variants (docs/metanet.md §3 for the Omniglot model, §8 for the ablations). Each
 /// variant is one option; the defaults are the released Omniglot model (<c>MetaNetFull</c>).
@@ -49,6 +74,9 @@ public sealed record MetaNetOptions
     /// <summary>T: sampled pairs (LSTM steps) for the contrastive loss.</summary>
     public int ContrastivePairs { get; init; } = 5;
 
+    /// <summary>How generated fast weights are scaled before use; <see cref="FastWeightScale.None"/> is the authors' code.</summary>
+    public FastWeightScale FastWeightScale { get; init; } = FastWeightScale.None;
+
     /// <summary>All queries read memory and run b in one batch (spec §10.3); false: the authors' query-by-query loop.</summary>
     public bool BatchedQueries { get; init; } = true;
 
@@ -66,6 +94,7 @@ public sealed record MetaNetOptions
             var name = !TaskLevelFastWeights ? "MetaNet−" : BaseTaskFastWeights ? "MetaNet+" : "MetaNet";
             if (FastOnlyBaseLearner) name += " (fast-only base learner)";
             if (EmbeddingLoss == EmbeddingLoss.Contrastive) name += " (contrastive)";
+            if (FastWeightScale == FastWeightScale.FanIn) name += " (fan-in scaled)";
             return name;
         }
     }
@@ -74,6 +103,7 @@ public sealed record MetaNetOptions
     {
         if (Ways < 2) throw new ArgumentOutOfRangeException(nameof(Ways), Ways, "MetaNet needs at least 2 ways.");
         if (TaskSteps < 1 || ContrastivePairs < 1 || Filters < 1) throw new ArgumentException($"task steps, contrastive pairs and filters must be ≥ 1; got {TaskSteps}, {ContrastivePairs}, {Filters}.");
+        if (!Enum.IsDefined(FastWeightScale)) throw new ArgumentOutOfRangeException(nameof(FastWeightScale), FastWeightScale, "fast-weight scale must be None or FanIn.");
         if (!TaskLevelFastWeights && EmbeddingLoss == EmbeddingLoss.Contrastive)
             throw new ArgumentException("the contrastive embedding loss feeds the task-level generator, which MetaNet− does not have.");
     }

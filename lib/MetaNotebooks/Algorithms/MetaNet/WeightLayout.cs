@@ -27,6 +27,18 @@ public sealed class WeightLayout
     /// <summary>P: the number of coordinates.</summary>
     public long Size { get; }
 
+    /// <summary>
+    /// 1/√fan-in of the tensor each coordinate belongs to, [P] (fan-in = the product of a shape's dimensions after the
+    /// first: in-channels × kernel area, or in-features): the standard deviation of the slow weights' initialisation
+    /// N(0, 1/fan-in) (docs/metanet.md §2.7), coordinate by coordinate.
+    /// </summary>
+    public Tensor FanInScale(ScalarType? dtype = null)
+    {
+        using var scope = NewDisposeScope();
+        var parts = Shapes.Select((s, i) => full([Sizes[i]], 1.0 / Math.Sqrt(s.Skip(1).Aggregate(1L, (a, b) => a * b)), dtype)).ToArray();
+        return cat(parts, 0).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Tensors of this layout's shapes, each with `leading` extra leading dimensions [G, …] → [G, P] (or [P]).</summary>
     public Tensor Flatten(IReadOnlyList<Tensor> tensors, int leading = 0)
     {
