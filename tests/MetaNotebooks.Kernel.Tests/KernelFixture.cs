@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using MetaNotebooks.Tests.Shared;
 
 // Every test here starts a kernel (and nbconvert, Chromium) on a 2-core machine: one at a time.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
@@ -58,41 +59,9 @@ public sealed class KernelFixture : IDisposable
         throw new DirectoryNotFoundException("MetaNotebooks.sln not found above the test assembly.");
     }
 
-    public sealed record Result(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed)
-    {
-        public override string ToString() => $"exit {ExitCode} after {Elapsed.TotalSeconds:0.0} s\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
-    }
-
-    /// <summary>Runs a process and waits; after the timeout it kills it with its children (the kernels it started).</summary>
-    public static Result Run(string file, IEnumerable<string> args, string workingDirectory, TimeSpan timeout, IDictionary<string, string>? environment = null)
-    {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        if (environment is not null)
-            foreach (var (k, v) in environment) psi.Environment[k] = v;
-        var watch = Stopwatch.StartNew();
-        using var process = Process.Start(psi)!;
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.Append(e.Data).Append('\n'); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            throw new TimeoutException($"{file} {string.Join(' ', psi.ArgumentList)} did not finish in {timeout} (killed with its kernel).\n{stdout}\n{stderr}");
-        }
-        process.WaitForExit();
-        return new Result(process.ExitCode, stdout.ToString(), stderr.ToString(), watch.Elapsed);
-    }
+    /// <summary>Runs a process and waits; after the timeout it kills it with its children.</summary>
+    public static ChildProcessResult Run(string file, IEnumerable<string> args, string workingDirectory, TimeSpan timeout, IDictionary<string, string>? environment = null) =>
+        ChildProcess.Run(file, args, workingDirectory, timeout, environment);
 
     public void Dispose()
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using MetaNotebooks.Tests.Shared;
 
 // Every test here starts processes (mn, Chromium, dotnet run) on a 2-core machine, and some set environment
 // variables that those processes inherit: one at a time.
@@ -32,44 +33,9 @@ internal static class Repository
         throw new DirectoryNotFoundException("MetaNotebooks.sln not found above the test assembly.");
     }
 
-    public sealed record Result(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed)
-    {
-        public override string ToString() => $"exit {ExitCode} after {Elapsed.TotalSeconds:0.0} s\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
-    }
-
-    /// <summary>Runs `dotnet mn.dll args…` and waits (killing it after the timeout).</summary>
-    public static Result Mn(IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null) =>
-        Run("dotnet", new[] { Cli }.Concat(args), workingDirectory ?? Root, timeout ?? TimeSpan.FromMinutes(4));
-
-    public static Result Run(string file, IEnumerable<string> args, string workingDirectory, TimeSpan timeout, IDictionary<string, string>? environment = null)
-    {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        if (environment is not null)
-            foreach (var (k, v) in environment) psi.Environment[k] = v;
-        var watch = Stopwatch.StartNew();
-        using var process = Process.Start(psi)!;
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.Append(e.Data).Append('\n'); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            throw new TimeoutException($"{file} {string.Join(' ', psi.ArgumentList)} did not finish in {timeout}.\n{stderr}");
-        }
-        process.WaitForExit();
-        return new Result(process.ExitCode, stdout.ToString(), stderr.ToString(), watch.Elapsed);
-    }
+    /// <summary>Runs a process and waits; after the timeout it kills it with its children.</summary>
+    public static ChildProcessResult Run(string file, IEnumerable<string> args, string workingDirectory, TimeSpan timeout, IDictionary<string, string>? environment = null) =>
+        ChildProcess.Run(file, args, workingDirectory, timeout, environment);
 }
 
 /// <summary>A temp folder deleted at the end of a test.</summary>

@@ -29,17 +29,7 @@ public sealed class MamlMiniImageNetReproduction : IReproduction
         var shots = options.Int("shots", 1);
         if (shots is not (1 or 5)) throw new UsageException($"--shots must be 1 or 5 (the paper's Mini-ImageNet cells), got {shots}");
         var defaults = MamlMiniImageNetConfig.ForCell(shots, options.Flag("first-order"));
-        var config = defaults with
-        {
-            Iterations = options.Int("iterations", defaults.Iterations),
-            MetaBatch = options.Int("meta-batch", defaults.MetaBatch),
-            Filters = options.Int("filters", defaults.Filters),
-            EvalEvery = options.Int("eval-every", defaults.EvalEvery),
-            EvalTasks = options.Int("eval-tasks", defaults.EvalTasks),
-            Seed = options.Int("seed", (int)defaults.Seed),
-            Batched = options.Flag("batched"),
-            Hours = options.Hours(),
-        };
+        var config = MamlCellOptions.Read(defaults, options) with { Filters = options.Int("filters", defaults.Filters) };
         var restart = options.Flag("restart");
         options.RejectUnknown();
         try { config.Validate(); }

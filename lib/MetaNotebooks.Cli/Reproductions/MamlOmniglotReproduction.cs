@@ -33,16 +33,7 @@ public sealed class MamlOmniglotReproduction : IReproduction
         if (ways is not (5 or 20)) throw new UsageException($"--ways must be 5 or 20 (the paper's Omniglot cells), got {ways}");
         if (shots < 1) throw new UsageException($"--shots must be ≥ 1, got {shots}");
         var defaults = MamlOmniglotConfig.ForCell(ways, shots, options.Flag("first-order"));
-        var config = defaults with
-        {
-            Iterations = options.Int("iterations", defaults.Iterations),
-            MetaBatch = options.Int("meta-batch", defaults.MetaBatch),
-            EvalEvery = options.Int("eval-every", defaults.EvalEvery),
-            EvalTasks = options.Int("eval-tasks", defaults.EvalTasks),
-            Seed = options.Int("seed", (int)defaults.Seed),
-            Batched = options.Flag("batched"),
-            Hours = options.Hours(),
-        };
+        var config = MamlCellOptions.Read(defaults, options);
         var restart = options.Flag("restart");
         options.RejectUnknown();
         try { config.Validate(); }
