@@ -33,6 +33,10 @@ internal static class Repository
         throw new DirectoryNotFoundException("MetaNotebooks.sln not found above the test assembly.");
     }
 
+    /// <summary>Runs `dotnet mn.dll args…` and waits (killing it after the timeout).</summary>
+    public static ChildProcessResult Mn(IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null) =>
+        Run("dotnet", new[] { Cli }.Concat(args), workingDirectory ?? Root, timeout ?? TimeSpan.FromMinutes(4));
+
     /// <summary>Runs a process and waits; after the timeout it kills it with its children.</summary>
     public static ChildProcessResult Run(string file, IEnumerable<string> args, string workingDirectory, TimeSpan timeout, IDictionary<string, string>? environment = null) =>
         ChildProcess.Run(file, args, workingDirectory, timeout, environment);
