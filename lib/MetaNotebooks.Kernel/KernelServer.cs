@@ -70,6 +70,8 @@ public sealed class KernelServer : IDisposable
     /// <summary>Serves until a shutdown_request; returns the process exit code.</summary>
     public int Run()
     {
+        // The runtime has read it (KernelSpec.TieredCompilationVariable); processes that cells start get the usual default.
+        Environment.SetEnvironmentVariable(KernelSpec.TieredCompilationVariable, null);
         _ = Interrupt.Token;   // installs the SIGINT handler: interrupt_mode "signal" and a terminal's Ctrl-C interrupt the cell, not the kernel
         Console.SetIn(input);
         using var parentWatch = WatchParent();
