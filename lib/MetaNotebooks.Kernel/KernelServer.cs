@@ -13,6 +13,8 @@ namespace MetaNotebooks.Kernel;
 /// Threads: one poller thread owns every socket (heartbeat, control, the receiving side of shell and stdin, and every
 /// send, through <see cref="outbox"/>), so that control messages (interrupt, shutdown) are answered while a cell runs;
 /// one shell thread handles shell requests in order; cells run on the engine's own thread.
+/// With MN_TRACE_PHASES=1 the log gets, for each shell request, where its time went (<see cref="PhaseTrace"/>; the line
+/// of a request is written when the next one arrives).
 /// </summary>
 public sealed class KernelServer : IDisposable
 {
@@ -23,7 +25,7 @@ public sealed class KernelServer : IDisposable
     private readonly RouterSocket shell = new(), control = new(), stdin = new();
     private readonly PublisherSocket iopub = new();
     private readonly ResponseSocket heartbeat = new();
-    private readonly NetMQQueue<(NetMQSocket Socket, List<byte[]> Frames)> outbox = new();
+    private readonly NetMQQueue<(NetMQSocket Socket, List<byte[]> Frames, string Type)> outbox = new();
     private readonly NetMQPoller poller;
     private readonly BlockingCollection<WireMessage> shellQueue = new();
     private readonly BlockingCollection<WireMessage> stdinReplies = new();
@@ -43,13 +45,22 @@ public sealed class KernelServer : IDisposable
         stdin.Bind(connection.Address(connection.StdinPort));
         iopub.Bind(connection.Address(connection.IOPubPort));
         heartbeat.Bind(connection.Address(connection.HeartbeatPort));
-        shell.ReceiveReady += (_, e) => Receive(e.Socket, shellQueue.Add);
+        shell.ReceiveReady += (_, e) =>
+        {
+            if (PhaseTrace.Finish("previous request") is { } trace) log.WriteLine($"mn kernel: {trace}");
+            PhaseTrace.Start(System.Diagnostics.Stopwatch.GetTimestamp());
+            Receive(e.Socket, shellQueue.Add);
+        };
         control.ReceiveReady += (_, e) => Receive(e.Socket, HandleControl);
         stdin.ReceiveReady += (_, e) => Receive(e.Socket, stdinReplies.Add);
         heartbeat.ReceiveReady += (_, e) => e.Socket.SendMultipartBytes(e.Socket.ReceiveMultipartBytes());
         outbox.ReceiveReady += (_, e) =>
         {
-            while (e.Queue.TryDequeue(out var item, TimeSpan.Zero)) item.Socket.SendMultipartBytes(item.Frames);
+            while (e.Queue.TryDequeue(out var item, TimeSpan.Zero))
+            {
+                item.Socket.SendMultipartBytes(item.Frames);
+                if (PhaseTrace.Enabled) PhaseTrace.Mark($"sent-{item.Type}");
+            }
         };
         poller = new NetMQPoller { shell, control, stdin, heartbeat, outbox };
         input = new KernelInput(this);
@@ -59,6 +70,8 @@ public sealed class KernelServer : IDisposable
     /// <summary>Serves until a shutdown_request; returns the process exit code.</summary>
     public int Run()
     {
+        // The runtime has read it (KernelSpec.TieredCompilationVariable); processes that cells start get the usual default.
+        Environment.SetEnvironmentVariable(KernelSpec.TieredCompilationVariable, null);
         _ = Interrupt.Token;   // installs the SIGINT handler: interrupt_mode "signal" and a terminal's Ctrl-C interrupt the cell, not the kernel
         Console.SetIn(input);
         using var parentWatch = WatchParent();
@@ -80,6 +93,7 @@ public sealed class KernelServer : IDisposable
     {
         foreach (var message in shellQueue.GetConsumingEnumerable())
         {
+            PhaseTrace.Mark("shell-thread");
             busy = true;
             Publish("status", new JsonObject { ["execution_state"] = "busy" }, message);
             try
@@ -167,6 +181,7 @@ public sealed class KernelServer : IDisposable
                 return;
             case "kernel_info_request":
                 Send(control, WireMessage.Create("kernel_info_reply", KernelInfo.Reply(), message, session));
+                handlers.WarmUpOnce();
                 break;
             default:
                 log.WriteLine($"mn kernel: control message '{message.Type}' is not handled");
@@ -178,7 +193,12 @@ public sealed class KernelServer : IDisposable
     private void Receive(NetMQSocket socket, Action<WireMessage> handle)
     {
         var frames = socket.ReceiveMultipartBytes();
-        if (WireMessage.Parse(frames, signer, out var problem) is { } message) handle(message);
+        PhaseTrace.Mark("received");
+        if (WireMessage.Parse(frames, signer, out var problem) is { } message)
+        {
+            PhaseTrace.Mark("parsed");
+            handle(message);
+        }
         else log.WriteLine($"mn kernel: dropped {problem}");
     }
 
@@ -215,8 +235,9 @@ public sealed class KernelServer : IDisposable
         var frames = message.ToFrames(signer);
         try
         {
+            if (PhaseTrace.Enabled) PhaseTrace.Mark($"queue-{message.Type}");
             if (poller.CanExecuteTaskInline) socket.SendMultipartBytes(frames);
-            else outbox.Enqueue((socket, frames));
+            else outbox.Enqueue((socket, frames, message.Type));
         }
         catch (Exception e) when (e is ObjectDisposedException or TerminatingException)
         {

@@ -26,6 +26,16 @@ public static class KernelSpec
         return Path.Combine(data, "kernels");
     }
 
+    /// <summary>
+    /// The runtime setting the kernel starts with: tiered compilation off. Roslyn's NuGet assemblies are IL only (not
+    /// ReadyToRun), and the runtime promotes a method past its unoptimised first JIT only after 100 ms without new
+    /// first-time JIT work, which never comes while cells arrive back to back (each cell is a new assembly): the compiler
+    /// stayed unoptimised and a trivial cell cost ~15 ms of CPU instead of ~9 (`mn bench kernel`; MN_TRACE_PHASES shows
+    /// it in the compile phase). The price is the compiler's first, optimising JIT: seconds on the first cell, which the
+    /// warm-up after kernel_info pays in the background (<see cref="NotebookSession.WarmUp"/>).
+    /// </summary>
+    public const string TieredCompilationVariable = "DOTNET_TieredCompilation";
+
     /// <summary>kernel.json: starts the built mn.dll with the dotnet that runs this process.</summary>
     public static JsonObject KernelJson(string mnDll) => new()
     {
@@ -33,7 +43,7 @@ public static class KernelSpec
         ["display_name"] = KernelInfo.DisplayName,
         ["language"] = KernelInfo.Language,
         ["interrupt_mode"] = "message",
-        ["env"] = new JsonObject { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" },
+        ["env"] = new JsonObject { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1", [TieredCompilationVariable] = "0" },
         ["metadata"] = new JsonObject { ["debugger"] = false },
     };
 

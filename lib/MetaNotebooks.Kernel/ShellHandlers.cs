@@ -8,6 +8,17 @@ internal sealed class ShellHandlers(KernelServer server, NotebookSession session
 {
     private readonly List<(int Line, string Code)> history = [];
     private int executionCount;
+    private int warmedUp;
+
+    /// <summary>
+    /// After the first kernel_info_reply (every front end asks for it first, then waits for it before sending cells):
+    /// the engine compiles throwaway cells in the background, so that the reader's first cell is fast too, without
+    /// delaying the reply that tells the front end the kernel is up.
+    /// </summary>
+    public void WarmUpOnce()
+    {
+        if (Interlocked.Exchange(ref warmedUp, 1) == 0) session.WarmUp(server.Log);
+    }
 
     public void Handle(WireMessage message)
     {
@@ -19,6 +30,7 @@ internal sealed class ShellHandlers(KernelServer server, NotebookSession session
                 break;
             case "kernel_info_request":
                 server.Reply(message, KernelInfo.Reply());
+                WarmUpOnce();
                 break;
             case "is_complete_request":
                 server.Reply(message, NotebookCompletion.IsComplete(Text(content, "code")) switch
@@ -86,6 +98,7 @@ internal sealed class ShellHandlers(KernelServer server, NotebookSession session
         var cellName = $"Cell In[{count}]";
         using (var output = new KernelCellOutput(server, message, silent))
         {
+            PhaseTrace.Mark("output-ready");
             input.Request = content["allow_stdin"]?.GetValue<bool>() == true ? message : null;
             try
             {
@@ -101,6 +114,7 @@ internal sealed class ShellHandlers(KernelServer server, NotebookSession session
                 input.Request = null;
             }
         }
+        PhaseTrace.Mark("back-on-shell");
         if (failure is null)
         {
             server.Reply(message, new JsonObject

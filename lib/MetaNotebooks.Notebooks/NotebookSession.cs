@@ -53,6 +53,8 @@ public sealed class NotebookSession : IDisposable
     private readonly BlockingCollection<Action> work = new();
     private readonly Thread worker;
     private readonly Dictionary<string, string> sources = new(StringComparer.Ordinal);
+    private readonly ScriptOptions baseOptions;
+    private CancellationTokenSource? warming;
     private ScriptState<object>? state;
     private ICellOutput current = new CellOutputs();
 
@@ -62,6 +64,7 @@ public sealed class NotebookSession : IDisposable
     {
         this.folder = Path.GetFullPath(folder);
         this.fileName = fileName;
+        baseOptions = BaseOptions(this.folder);
         // One globals object for the session (the script state keeps the first); display(…) goes to the running cell.
         globals = new NotebookGlobals((value, mimeTypes) =>
         {
@@ -91,11 +94,13 @@ public sealed class NotebookSession : IDisposable
     public T OnWorker<T>(Func<T> action)
     {
         if (Thread.CurrentThread == worker) return action();
+        Volatile.Read(ref warming)?.Cancel();   // the reader's request goes first; what the warm-up did so far (loading, JIT) still counts
         T result = default!;
         Exception? error = null;
         using var done = new ManualResetEventSlim();
         work.Add(() =>
         {
+            PhaseTrace.Mark("on-worker");
             try { result = action(); }
             catch (Exception e) { error = e; }
             finally { done.Set(); }
@@ -125,21 +130,24 @@ public sealed class NotebookSession : IDisposable
                 var index = output.AddDisplay(MimeBundle.For(""));
                 return line => output.ReplaceDisplay(index, MimeBundle.For(line));
             };
-            var script = state is null
-                ? CSharpScript.Create(source, Options(cellPath), typeof(NotebookGlobals))
-                : state.Script.ContinueWith(source, Options(cellPath));
-            var errors = script.Compile().Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
-            if (errors.Length > 0) return CompileFailure(errors);
+            var script = Continue(source, cellPath);
+            PhaseTrace.Mark("script-created");
+            // Run compiles and emits once; a cell that does not compile throws CompilationErrorException (below) before
+            // anything runs. (Script.Compile() first would emit the same and then ask for the diagnostics a second time.)
+            var run = state is null
+                ? script.RunAsync(globals, catchException: _ => true)
+                : script.RunFromAsync(state, catchException: _ => true);
+            PhaseTrace.Mark("compiled-started");
+            var next = run.GetAwaiter().GetResult();
+            PhaseTrace.Mark("ran");
             var hasResult = HasValue(script.GetCompilation());
-            var next = (state is null
-                    ? script.RunAsync(globals, catchException: _ => true)
-                    : script.RunFromAsync(state, catchException: _ => true))
-                .GetAwaiter().GetResult();
+            PhaseTrace.Mark("has-value");
             // The state moves on even when the cell threw: variables it assigned before throwing stay, as in Jupyter.
             state = next;
             if (next.Exception is { } e) return token.IsCancellationRequested && e is OperationCanceledException ? Interrupted() : Thrown(e);
             if (token.IsCancellationRequested) return Interrupted();
             if (hasResult) output.AddResult(MimeBundle.For(next.ReturnValue), executionCount);
+            PhaseTrace.Mark("result-out");
             return null;
         }
         catch (CompilationErrorException e)
@@ -159,14 +167,64 @@ public sealed class NotebookSession : IDisposable
             ProgressBar.NotebookDisplay = previousProgress;
             Environment.CurrentDirectory = previousDirectory;
             current = new CellOutputs();
+            PhaseTrace.Mark("restored");
         }
     }
 
+    /// <summary>
+    /// Compiles and runs two throwaway cells on the cells' thread, in a chain of their own (the session's state, sources
+    /// and outputs are untouched), so that the reader's first cell does not pay for loading the framework's metadata and
+    /// JIT-compiling the compiler (seconds, on a busy machine). Queued like a cell: one that arrives meanwhile waits
+    /// behind it, as it would have waited for its own first compile. Call once; <paramref name="log"/> hears a failure
+    /// (harmless: the reader's cell then compiles cold and reports its own errors).
+    /// </summary>
+    public void WarmUp(Action<string> log)
+    {
+        var cancel = new CancellationTokenSource();
+        Volatile.Write(ref warming, cancel);
+        work.Add(() =>
+        {
+            var token = cancel.Token;
+            try
+            {
+                var warmGlobals = new NotebookGlobals((_, _) => throw new InvalidOperationException("the warm-up cells display nothing"));
+                var first = FirstSubmission("var warm = new[] { 1, 2, 3 }.Select(x => x * 2).ToList();", baseOptions.WithFilePath(CellPath("warm-up 1")));
+                var firstState = first.RunAsync(warmGlobals, cancellationToken: token).GetAwaiter().GetResult();
+                var second = firstState.Script.ContinueWith("warm.Sum() + 1", baseOptions.WithFilePath(CellPath("warm-up 2")));
+                var secondState = second.RunFromAsync(firstState, cancellationToken: token).GetAwaiter().GetResult();
+                if (HasValue(second.GetCompilation())) MimeBundle.For(secondState.ReturnValue);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                // A request came: it goes first.
+            }
+            catch (Exception e)
+            {
+                log($"warming up the C# compiler failed (the first cell compiles cold): {e.GetType().Name}: {e.Message}");
+            }
+            finally
+            {
+                Interlocked.CompareExchange(ref warming, null, cancel);
+            }
+        });
+    }
+
     /// <summary>The script that compiling <paramref name="code"/> after the session's cells would make (for completion, inspection).</summary>
-    internal Script<object> Continue(string code) =>
-        state is null
-            ? CSharpScript.Create(code, Options(CellPath("completion")), typeof(NotebookGlobals))
-            : state.Script.ContinueWith(code, Options(CellPath("completion")));
+    internal Script<object> Continue(string code) => Continue(code, CellPath("completion"));
+
+    /// <summary>
+    /// The session's next submission. Only the chain's first submission is given the framework's references: Roslyn
+    /// hands every submission the references of those before it, and each reference given again costs every later cell
+    /// a duplicate to resolve and bind (about a quarter of a trivial cell's compile time, measured with MN_TRACE_PHASES).
+    /// </summary>
+    private Script<object> Continue(string code, string cellPath)
+    {
+        var options = baseOptions.WithFilePath(cellPath);
+        return state is null ? FirstSubmission(code, options) : state.Script.ContinueWith(code, options);
+    }
+
+    private static Script<object> FirstSubmission(string code, ScriptOptions options) =>
+        CSharpScript.Create(code, options.WithReferences(FrameworkReferences.Value).AddReferences(typeof(NotebookGlobals).Assembly), typeof(NotebookGlobals));
 
     private static CellFailure Interrupted() =>
         new(CellFailureKind.Interrupted, "Interrupted",
@@ -228,14 +286,17 @@ public sealed class NotebookSession : IDisposable
                compilation.GetSemanticModel(tree).GetTypeInfo(statement.Expression).Type?.SpecialType != SpecialType.System_Void;
     }
 
-    private ScriptOptions Options(string cellPath) =>
+    /// <summary>
+    /// Every cell's options but its file path (and the first cell's references, see <see cref="Continue(string, string)"/>),
+    /// made once per session. The PDB stays: the runtime prints a frame's "line N" only from the sequence points of a PDB
+    /// loaded with the cell's assembly, and an async cell's frames reach us as text, so the lines cannot be found later.
+    /// </summary>
+    private static ScriptOptions BaseOptions(string folder) =>
         ScriptOptions.Default
-            .WithReferences(FrameworkReferences.Value)
-            .AddReferences(typeof(NotebookGlobals).Assembly)
+            .WithReferences(Array.Empty<MetadataReference>())
             .WithImports(DefaultImports)
             .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(folder).WithSearchPaths(folder))
             .WithSourceResolver(ScriptSourceResolver.Default.WithBaseDirectory(folder))
-            .WithFilePath(cellPath)
             .WithFileEncoding(Encoding.UTF8)
             .WithEmitDebugInformation(true)
             .WithOptimizationLevel(OptimizationLevel.Release)

@@ -80,6 +80,7 @@ def scenario_execute(s, lib, work):
     reply, msgs = s.execute("var x = 20;")
     assert reply["status"] == "ok", reply
     first = reply["execution_count"]
+    assert first == 1, reply  # the compiler's warm-up after kernel_info runs cells of its own: they are not counted
     assert types(msgs)[0] == "status" and msgs[0]["content"]["execution_state"] == "busy", types(msgs)
     assert "execute_input" in types(msgs), types(msgs)
 
@@ -88,6 +89,13 @@ def scenario_execute(s, lib, work):
     result = [m for m in msgs if m["msg_type"] == "execute_result"]
     assert len(result) == 1 and result[0]["content"]["data"]["text/plain"] == "21", msgs
     assert result[0]["content"]["execution_count"] == first + 1
+
+    # Later cells see the whole framework (only the first submission is given its references; Roslyn passes them on):
+    # System.Text.Json is an assembly no earlier cell used.
+    reply, msgs = s.execute("System.Text.Json.JsonSerializer.Serialize(new[] { x, 2 })")
+    result = [m for m in msgs if m["msg_type"] == "execute_result"]
+    assert reply["status"] == "ok" and result[0]["content"]["data"]["text/plain"] == "[20,2]", (reply, msgs)
+    first += 1  # the counts asserted below are relative to the cells before this one
 
     reply, msgs = s.execute('Console.WriteLine("out"); Console.Error.WriteLine("err"); display(HTML("<b>bold</b>"));')
     assert text(msgs) == "out\n" and text(msgs, "stderr") == "err\n", msgs
@@ -163,6 +171,11 @@ def scenario_errors(s, lib, work):
     queued = s.kc.execute("a = 7;")
     assert s.reply(failing)["content"]["status"] == "error"
     assert s.reply(queued)["content"]["status"] == "ok"
+
+    # Many cells later, a throwing cell's traceback still points at its line.
+    reply, msgs = s.execute("var late = 5;\n\nthrow new ArgumentException(\"late\");")
+    trace = "\n".join([m for m in msgs if m["msg_type"] == "error"][0]["content"]["traceback"])
+    assert reply["status"] == "error" and "line 3" in trace and 'throw new ArgumentException("late");' in trace, trace
 
     # Deep (not infinite) recursion works on the cells' large stack.
     reply, msgs = s.execute("int Depth(int n) => n == 0 ? 0 : 1 + Depth(n - 1);\nDepth(200_000)")
