@@ -234,9 +234,9 @@ public class FigureLayoutTests(ITestOutputHelper output)
         Assert.Equal("30-way", SeriesNames.Of("30way"));
         Assert.Equal("loss", SeriesNames.Of("loss"));
         var proto = Result("snell2017-prototypical", "protonet-omniglot.json");
-        Assert.Equal("1-shot model, trained 60-way 1-shot", SeriesNames.Of(proto, "1shot"));
+        Assert.Equal("model trained 60-way 1-shot", SeriesNames.Of(proto, "1shot"));
         var legend = JsonNode.Parse(MetricFigures.TrainingCurves(proto).ToJson())!["data"]!.AsArray().Select(t => t!["name"]!.GetValue<string>());
-        Assert.Equal(["1-shot model, trained 60-way 1-shot", "5-shot model, trained 60-way 5-shot"], legend);
+        Assert.Equal(["model trained 60-way 1-shot", "model trained 60-way 5-shot"], legend);
         Assert.Equal("MAML-ish", JsonNode.Parse(MetricFigures.TrainingCurves(proto, names: new Dictionary<string, string> { ["1shot"] = "MAML-ish" }).ToJson())!["data"]![0]!["name"]!.GetValue<string>());
 
         var ids = new HashSet<string> { "protonet-miniimagenet-1shot" };

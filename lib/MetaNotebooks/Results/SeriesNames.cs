@@ -25,15 +25,15 @@ public static partial class SeriesNames
     }
 
     /// <summary>
-    /// The name of one model (details key) of a result: "1-shot model, trained 60-way 1-shot" where the configuration
-    /// lists the run under that slug with its training ways and shots, otherwise <see cref="Of"/> of the key.
+    /// The name of one model (details key) of a result: "model trained 60-way 1-shot" where the configuration lists the
+    /// run under that slug with its training ways and shots, otherwise <see cref="Of(string)"/> of the key.
     /// </summary>
     public static string Of(ResultFile result, string key)
     {
         if (result.Config["runs"] is JsonArray runs &&
             runs.OfType<JsonObject>().FirstOrDefault(r => r["slug"]?.GetValue<string>() == key)?["training"] is JsonObject training &&
             training["ways"] is JsonValue ways && training["shots"] is JsonValue shots)
-            return $"{Of(key)} model, trained {ways.ToJsonString()}-way {shots.ToJsonString()}-shot";
+            return $"model trained {ways.ToJsonString()}-way {shots.ToJsonString()}-shot";
         return Of(key);
     }
 
