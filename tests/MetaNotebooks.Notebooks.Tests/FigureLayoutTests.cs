@@ -224,6 +224,8 @@ public class FigureLayoutTests(ITestOutputHelper output)
         var plain = new Figure("scores").Add(new Heatmap(z));
         var bar = JsonNode.Parse(plain.ToJson())!["data"]![0]!["colorbar"]!;
         Assert.Equal("values -3 … 7.5", bar["title"]!["text"]!.GetValue<string>());
+        var close = new Figure("close").Add(new Heatmap(new double[,] { { 0.20001, 0.20004 } }) { ScaleTitle = "p" });
+        Assert.Equal("p: values 0.20001 … 0.20004", JsonNode.Parse(close.ToJson())!["data"]![0]!["colorbar"]!["title"]!["text"]!.GetValue<string>());
     }
 
     [Fact]

@@ -373,7 +373,10 @@ public sealed class Heatmap : Trace
     /// <summary>"r: values 0.17 … 0.22": the colour bar says what the colours span in this figure.</summary>
     internal string ScaleCaption()
     {
-        var range = DataRange() is { } r ? $"values {Short(r.Min)} … {Short(r.Max)}" : "no finite values";
+        var range = DataRange() is not { } r ? "no finite values"
+            // Values that round alike get the digits that tell them apart (0.2 … 0.2 would say "all equal").
+            : Short(r.Min) == Short(r.Max) && r.Min != r.Max ? FormattableString.Invariant($"values {r.Min:G6} … {r.Max:G6}")
+            : $"values {Short(r.Min)} … {Short(r.Max)}";
         return ScaleTitle is null ? range : $"{ScaleTitle}: {range}";
     }
 
