@@ -47,7 +47,9 @@ public sealed class ReproduceCommand : ICommand
         torch.set_num_threads(threads);
         _ = ResultFile.CodeCommit; // described now, before the run rewrites tracked result files
         var command = "./mn reproduce" + (args.Length > 0 ? " " + string.Join(" ", args) : "");
-        return experiment.Run(options, new ReproductionContext(RepositoryRoot.Find(), command, Interrupt.Token) { Force = force });
+        var context = new ReproductionContext(RepositoryRoot.Find(), command, Interrupt.Token) { Force = force };
+        try { return experiment.Run(options, context); }
+        finally { context.RecordStop(); }   // a run stopped before its result is still listed in the run's invocations
     }
 
     /// <summary>

@@ -15,7 +15,8 @@ namespace MetaNotebooks.Cli.Reproductions;
 /// where results/ is written first) with its checkpoints in <see cref="ReproductionContext.CheckpointDirectory"/>
 /// (papers/&lt;paper&gt;/checkpoints, so that the same command resumes a committed checkpoint);</item>
 /// <item>right before training, <see cref="ReproductionContext.Restart"/> with the experiment's checkpoint files;</item>
-/// <item>at the end, <see cref="ReproductionContext.Publish"/>: it moves the result and its model files into
+/// <item>at the end, <see cref="ReproductionContext.Publish"/>: it lists this invocation after the earlier ones of the
+/// run (kept beside the checkpoints, see <see cref="InvocationHistory"/>) in the result, moves the result and its model files into
 /// papers/&lt;paper&gt;/results and regenerates the README only when the run is at least as complete as the committed
 /// result (<see cref="ResultGuard"/>) or the user passed --force; otherwise they stay in .local/scratch and it says why.</item>
 /// </list>
@@ -50,6 +51,13 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
     /// <summary>When the run started: the files of results/ written since then are this run's.</summary>
     public DateTime StartedUtc { get; init; } = DateTime.UtcNow;
 
+    // The invocation history of the experiment being run (set by Restart, consumed by Publish or RecordStop): where it is
+    // kept, the invocations before this one, and whether this one has been recorded with its end.
+    private string? historyPath;
+    private List<Invocation>? earlier;
+    private bool resumed;
+    private DateTime? lastPublishedUtc;
+
     /// <summary>papers/&lt;paper-id&gt;: the committed results, README and checkpoints.</summary>
     public string PublishedDirectory(string paperId) => PaperReport.PaperDirectory(RepositoryRoot, paperId);
 
@@ -80,13 +88,70 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
     /// run's checkpoint files that exist (a fresh clone has none, nor their folder). They are in scratch unless --force
     /// (see <see cref="CheckpointDirectory"/>).
     /// </summary>
+    /// <remarks>
+    /// It also starts this invocation's record: the history beside the checkpoints (<see cref="InvocationHistory"/>) gets an
+    /// entry "running" after the invocations before it (none after --restart or without a checkpoint to resume), which
+    /// <see cref="Publish"/> or <see cref="RecordStop"/> completes; an entry still "running" later was killed.
+    /// </remarks>
     public void Restart(bool restart, params IEnumerable<string> checkpointPaths)
     {
-        if (!restart) return;
-        if (!Force)
-            Console.Error.WriteLine("--restart: starting afresh with this run's checkpoints in .local/scratch; committed checkpoints in papers/ are kept " +
-                                    "(add --force to delete them and start over there).");
-        DeleteCheckpoints(checkpointPaths);
+        var paths = checkpointPaths.ToList();
+        if (paths.Count > 0)
+        {
+            historyPath = InvocationHistory.PathFor(paths);
+            resumed = !restart && paths.Any(File.Exists);
+            earlier = resumed ? InvocationHistory.Load(historyPath).ToList() : [];
+        }
+        if (restart)
+        {
+            if (!Force)
+                Console.Error.WriteLine("--restart: starting afresh with this run's checkpoints in .local/scratch; committed checkpoints in papers/ are kept " +
+                                        "(add --force to delete them and start over there).");
+            DeleteCheckpoints(paths);
+        }
+        if (historyPath is not null) InvocationHistory.Save(historyPath, [.. earlier!, ThisInvocation(Invocation.Outcomes.Running, null)]);
+    }
+
+    /// <summary>This invocation as recorded: when it started, how it ended, and (from its result) how far it got.</summary>
+    private Invocation ThisInvocation(string outcome, ResultFile? result)
+    {
+        var running = outcome == Invocation.Outcomes.Running;
+        var started = lastPublishedUtc ?? StartedUtc;
+        return new Invocation
+        {
+            Command = Command,
+            Commit = result is null ? ResultFile.CodeCommit : result.Commit,
+            Started = new DateTimeOffset(started, TimeSpan.Zero),
+            Finished = running ? null : result?.Finished ?? DateTimeOffset.UtcNow,
+            WallSeconds = running ? null : result?.WallSeconds ?? Math.Round((DateTime.UtcNow - started).TotalSeconds, 1),
+            Threads = result?.Threads ?? Torch.torch.get_num_threads(),
+            Machine = result?.Machine ?? ResultFile.DescribeMachine(),
+            Progress = result is null ? null : ResultGuard.Progress(result),
+            Outcome = outcome,
+        };
+    }
+
+    /// <summary>
+    /// The invocations that made `result`, this one last: those recorded beside the checkpoint this run resumed, or, where
+    /// none were recorded (a checkpoint from before histories were kept), those of the committed result this run extends.
+    /// </summary>
+    private IReadOnlyList<Invocation> HistoryOf(ResultFile result, string publishedPath)
+    {
+        var before = earlier ?? [];
+        if (before.Count == 0 && resumed && ResultFile.TryLoadQuietly(publishedPath) is { } committed && ResultGuard.WhyNotReplace(committed, result) is null)
+            before = committed.History().ToList();
+        return [.. before, ThisInvocation(Invocation.Outcomes.Result, result)];
+    }
+
+    /// <summary>
+    /// Completes this invocation's record when it ends without a result (Ctrl-C, a signal, an error after training began):
+    /// the next invocation, resuming the checkpoint, lists it. Does nothing once <see cref="Publish"/> has recorded it.
+    /// </summary>
+    public void RecordStop()
+    {
+        if (historyPath is null || earlier is null) return;
+        InvocationHistory.Save(historyPath, [.. earlier, ThisInvocation(Invocation.Outcomes.Stopped, null)]);
+        (historyPath, earlier) = (null, null);
     }
 
     /// <summary>Deletes the checkpoint files that exist (a fresh clone has none, nor their folder).</summary>
@@ -106,6 +171,12 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
     {
         var paperDir = PublishedDirectory(paperId);
         var publishedPath = Path.Combine(paperDir, "results", Path.GetFileName(resultPath));
+        // Every invocation that made the result goes into it, and beside the checkpoint for the next one to continue.
+        var history = HistoryOf(result, publishedPath);
+        result = result with { Invocations = history };
+        result.Save(resultPath);
+        if (historyPath is not null) InvocationHistory.Save(historyPath, history);
+        (historyPath, earlier, lastPublishedUtc) = (null, null, DateTime.UtcNow);
         var paper = PublishedPaper.Load(Path.Combine(paperDir, "published.json"));
         Console.WriteLine(Commands.ReproduceCommand.SideBySide(result, paper));
         var samePlace = Path.GetFullPath(resultPath) == Path.GetFullPath(publishedPath);

@@ -27,7 +27,8 @@ public static class MamlSineFigures
         var truth = SineTasks.Evaluate(grid, amplitude, phase);
         var supportY = SineTasks.Evaluate(supportX, amplitude, phase);
         var gridX = grid.ToArray<double>();
-        var figure = Figure.Subplots(1, learners.Count, sharedY: true, titles: learners.Select(l => $"{l.Name}, K = {supportX.size(0)}").ToList());
+        var figure = Figure.Subplots(1, learners.Count, sharedY: true, titles: learners.Select(l => $"{l.Name}, K = {supportX.size(0)}").ToList(),
+                                     title: $"Adapting to a new sine task from K = {supportX.size(0)} points");
         for (var c = 0; c < learners.Count; c++)
         {
             var (name, model) = learners[c];
@@ -77,8 +78,8 @@ public static class MamlSineFigures
         var details = result.Details ?? throw new InvalidDataException($"{result.Experiment}: the result has no details to plot");
         ks ??= [5, 10];
         learners ??= ["maml", "fomaml", "pretrained"];
-        var names = new Dictionary<string, string> { ["maml"] = "MAML (ours)", ["fomaml"] = "first-order MAML (ours)", ["pretrained"] = "pretrained (ours)" };
-        var figure = Figure.Subplots(1, ks.Count, sharedY: true, titles: ks.Select(k => $"k-shot regression, k = {k}").ToList());
+        var figure = Figure.Subplots(1, ks.Count, sharedY: true, titles: ks.Select(k => $"k-shot regression, k = {k}").ToList(),
+                                     title: "Query MSE on new sine tasks against gradient steps (95% CI)");
         for (var c = 0; c < ks.Count; c++)
         {
             for (var i = 0; i < learners.Count; i++)
@@ -91,7 +92,7 @@ public static class MamlSineFigures
                 figure.Add(new Band(x, mean.Zip(ci, (m, e) => m - e), mean.Zip(ci, (m, e) => m + e)) { Color = color }, 1, c + 1);
                 figure.Add(new Scatter(x, mean)
                 {
-                    Name = names.GetValueOrDefault(learners[i], learners[i]), Mode = ScatterMode.LinesMarkers, Color = color,
+                    Name = $"{SeriesNames.Of(learners[i])} (ours)", Mode = ScatterMode.LinesMarkers, Color = color,
                     ShowLegend = c == 0, LegendGroup = learners[i],
                 }, 1, c + 1);
             }
@@ -101,7 +102,7 @@ public static class MamlSineFigures
         return figure;
     }
 
-    /// <summary>Meta-training loss (mean over each window of iterations) of every learner in the result.</summary>
+    /// <summary>Meta-training loss (mean over each window of iterations) of every learner in the result, named as <see cref="SeriesNames"/> names them.</summary>
     public static Figure TrainingCurves(ResultFile result)
     {
         var details = result.Details ?? throw new InvalidDataException($"{result.Experiment}: the result has no details to plot");
@@ -112,7 +113,7 @@ public static class MamlSineFigures
             if (node?["loss_curve"] is not JsonArray curve) continue;
             var every = node["loss_curve_every"]!.GetValue<int>();
             var y = curve.Select(v => v!.GetValue<double>()).ToArray();
-            figure.Add(new Scatter(Enumerable.Range(1, y.Length).Select(k => (double)k * every), y) { Name = name, Color = Palette.Get(i++) });
+            figure.Add(new Scatter(Enumerable.Range(1, y.Length).Select(k => (double)k * every), y) { Name = SeriesNames.Of(name), Color = Palette.Get(i++) });
         }
         figure.XAxis.Title = "meta-iteration";
         figure.YAxis.Title = "loss";

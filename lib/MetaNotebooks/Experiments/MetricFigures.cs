@@ -11,8 +11,11 @@ namespace MetaNotebooks.Experiments;
 /// <summary>Figures of the metric-learning chapters: training curves, a 2-D view of an episode's embeddings, errors, the table.</summary>
 public static class MetricFigures
 {
-    /// <summary>The training loss of each model of a result file (averaged over windows of loss_curve_every episodes).</summary>
-    public static Figure TrainingCurves(ResultFile result, string? title = null)
+    /// <summary>
+    /// The training loss of each model of a result file (averaged over windows of loss_curve_every episodes). Each
+    /// curve is named by `names[slug]` when given, otherwise as <see cref="SeriesNames.Of(ResultFile, string)"/> names it.
+    /// </summary>
+    public static Figure TrainingCurves(ResultFile result, string? title = null, IReadOnlyDictionary<string, string>? names = null)
     {
         var figure = new Figure(title ?? $"{result.Experiment}: training loss");
         var i = 0;
@@ -23,7 +26,7 @@ public static class MetricFigures
             var y = curve.Select(v => v!.GetValue<double>()).ToArray();
             // A short run has a few points (one per loss_curve_every episodes): markers keep a one-point curve visible.
             figure.Add(new Scatter(Enumerable.Range(1, y.Length).Select(k => (double)Math.Min(k * every, node["iterations"]!.GetValue<int>())), y)
-                { Name = slug, Color = Palette.Get(i++), Mode = y.Length < 20 ? ScatterMode.LinesMarkers : ScatterMode.Lines });
+                { Name = names?.GetValueOrDefault(slug) ?? SeriesNames.Of(result, slug), Color = Palette.Get(i++), Mode = y.Length < 20 ? ScatterMode.LinesMarkers : ScatterMode.Lines });
         }
         figure.XAxis.Title = "training episode";
         figure.YAxis.Title = "loss";
@@ -141,9 +144,12 @@ public static class MetricFigures
     /// What a few queries of one episode (task 0 of the batch) compare themselves with: a heat-map of their scores, one
     /// row per query, under the images of its columns and of the queries, each labelled with its class. The columns are
     /// the support examples for per-example scores [M, N·K] (matching networks' attention a(x̂, xᵢ)), or the classes for
-    /// per-class scores [M, N] (relation scores; the image shown is the class's first shot).
+    /// per-class scores [M, N] (relation scores; the image shown is the class's first shot). Colours span `scoreRange`,
+    /// by default 0…1 for scores that are all in [0, 1] (probabilities), else the scores' minimum and maximum; the
+    /// colour bar states the range of the values shown.
     /// </summary>
-    public static Figure QueryScores(TaskBatch episode, Tensor scores, int ways, IReadOnlyList<int> queries, string title, string scoreName = "score")
+    public static Figure QueryScores(TaskBatch episode, Tensor scores, int ways, IReadOnlyList<int> queries, string title, string scoreName = "score",
+                                     (double Min, double Max)? scoreRange = null)
     {
         using var scope = NewDisposeScope();
         var s2 = scores.dim() == 3 ? scores[0] : scores;
@@ -183,9 +189,18 @@ public static class MetricFigures
         for (var r = 0; r < queries.Count; r++)
             for (var c = 0; c < columns.Length; c++) z[r, c] = values[r * columns.Length + c];
 
+        // Colours over the scores' own range when they are probabilities (softmax, sigmoid), so that 0.17 against 0.22
+        // looks as close as it is; other scores over their minimum and maximum. The colour bar states both.
+        var range = scoreRange ?? (values.All(v => v is >= 0 and <= 1) ? (0.0, 1.0) : (values.Min(), values.Max()));
         var figure = Figure.Subplots(2, 1, titles: [perExample ? "support examples (columns) and queries (rows)" : "classes (columns) and queries (rows)", scoreName], title: title);
         figure.Add(ImageGrid.FromTensor(stack(tiles, 0), columns: width, labels: labels), 1, 1);
-        figure.Add(new Heatmap(z) { ColumnLabels = columnLabels, RowLabels = rowLabels, ValueFormat = ".2f", ColorScale = "Blues", ReverseScale = true, ShowScale = false, Name = scoreName }, 2, 1);
+        figure.Add(new Heatmap(z)
+        {
+            ColumnLabels = columnLabels, RowLabels = rowLabels, ValueFormat = ".2f", ColorScale = "Blues", ReverseScale = true,
+            ZMin = range.Min, ZMax = range.Max, ScaleTitle = scoreName, Name = scoreName,
+        }, 2, 1);
+        figure.X(2, 1).Title = perExample ? "support example" : "class";
+        figure.Y(2, 1).Title = "query";
         figure.Y(2, 1).Reversed = true;
         figure.Y(2, 1).AutoMargin = true;
         figure.Legend = Legend.Hidden;

@@ -37,18 +37,22 @@ public sealed class Axis
     public string? TickFormat { get; set; }
     /// <summary>Grow the figure's margin to fit long tick labels (category names) instead of clipping them.</summary>
     public bool AutoMargin { get; set; }
+    /// <summary>
+    /// Ticks only at whole numbers (steps, iterations, ways, shots: never "2.5 gradient steps"). Null (the default)
+    /// decides from the data: an axis whose values are all whole numbers gets whole-number ticks.
+    /// </summary>
+    public bool? Integer { get; set; }
 
     internal string Anchor = "x";
     internal string? Matches;
     internal string? ScaleAnchor;
-    internal (double Start, double End) Domain = (0, 1);
 
-    internal void WriteTo(PlotlyJsonWriter w, string key)
+    internal void WriteTo(PlotlyJsonWriter w, string key, (double Start, double End) domain, AxisTicks? ticks)
     {
         w.Start(key);
         w.String("anchor", Anchor);
         w.Json.WritePropertyName("domain");
-        w.Numbers([Domain.Start, Domain.End], 4);
+        w.Numbers([domain.Start, domain.End], 4);
         if (Title is not null)
         {
             w.Start("title");
@@ -56,6 +60,12 @@ public sealed class Axis
             w.End();
         }
         if (Log) w.String("type", "log");
+        if (ticks is { } t)
+        {
+            if (t.DTick is { } d) w.Number("dtick", d);
+            else w.String("dtick", t.DTickText);
+            if (t.Tick0 is { } t0) w.Number("tick0", t0);
+        }
         if (Range is { } r)
         {
             // A log axis takes its range in powers of ten.
@@ -105,18 +115,14 @@ public sealed class Figure
         subplotTitles = titles;
         xAxes = new Axis[rows * columns];
         yAxes = new Axis[rows * columns];
-        const double hGap = 0.08;
-        var vGap = titles is null ? 0.08 : 0.12;
-        var w = (1 - hGap * (columns - 1)) / columns;
-        var h = (1 - vGap * (rows - 1)) / rows;
+        // Where each plot goes is decided when the figure is written (FigureLayout), from its titles and axes then.
         for (var r = 1; r <= rows; r++)
             for (var c = 1; c <= columns; c++)
             {
                 var k = Index(r, c);
                 var (xName, yName) = AxisNames(r, c);
-                var top = 1 - (r - 1) * (h + vGap);
-                xAxes[k] = new Axis { Anchor = yName, Domain = (Round((c - 1) * (w + hGap)), Round((c - 1) * (w + hGap) + w)) };
-                yAxes[k] = new Axis { Anchor = xName, Domain = (Round(top - h), Round(top)), ScaleAnchor = xName };
+                xAxes[k] = new Axis { Anchor = yName };
+                yAxes[k] = new Axis { Anchor = xName, ScaleAnchor = xName };
                 // Shared axes as plotly's make_subplots: x shared down each column (labels on the bottom row),
                 // y shared along each row (labels on the first column).
                 if (sharedX && r < rows)
@@ -142,10 +148,18 @@ public sealed class Figure
         return new Figure(rows, columns, sharedX, sharedY, titles) { Title = title };
     }
 
+    /// <summary>Drawn at the top, centred; shrunk a little or wrapped onto more lines when wider than the figure (the figure then grows).</summary>
     public string? Title { get; set; }
-    /// <summary>Size in pixels of the PNG (and the height of the HTML figure, whose width follows the page).</summary>
+    /// <summary>
+    /// Size in pixels of the PNG (and the largest width of the HTML figure, which follows the page below it). Titles
+    /// are fitted to this width. The height is that of a figure whose titles take one line each; wrapped titles add theirs.
+    /// </summary>
     public int Width { get; set; }
     public int Height { get; set; }
+    /// <summary>The subplot titles given to <see cref="Subplots"/> (fitted to their plot's width when written).</summary>
+    public IReadOnlyList<string>? SubplotTitles => subplotTitles;
+    /// <summary>The height the figure is drawn with: <see cref="Height"/> plus the lines its wrapped titles need.</summary>
+    public int DrawnHeight => FigureLayout.Of(this, traces).Height;
     public Legend Legend { get; set; } = Legend.Auto;
     public BarMode? BarMode { get; set; }
     public int Rows { get; }
@@ -188,13 +202,12 @@ public sealed class Figure
         return (row - 1) * Columns + column - 1;
     }
 
-    private static double Round(double v) => Math.Round(v, 4);
-
     /// <summary>Plotly figure JSON {"data": [...], "layout": {...}}: the application/vnd.plotly.v1+json payload.</summary>
     public string ToJson(bool indented = false) => ToJson(indented, null, null);
 
     private string ToJson(bool indented, int? width, int? height)
     {
+        var layout = FigureLayout.Of(this, traces, width, height);
         using var w = new PlotlyJsonWriter(indented);
         w.Start();
         w.StartArray("data");
@@ -202,33 +215,41 @@ public sealed class Figure
         {
             var (x, y) = AxisNames(row, column);
             w.Start();
-            trace.Write(w, x, y);
+            trace.Write(w, x, y, layout.YDomains[Index(row, column)]);
             w.End();
         }
         w.EndArray();
-        WriteLayout(w, width, height);
+        WriteLayout(w, layout, width);
         w.End();
         return w.ToString();
     }
 
-    private void WriteLayout(PlotlyJsonWriter w, int? width, int? height)
+    private void WriteLayout(PlotlyJsonWriter w, FigureLayout layout, int? width)
     {
         w.Start("layout");
-        if (Title is not null)
+        if (layout.Title is { } title)
         {
+            // Anchored by its top in pixels from the figure's top, so that a wrapped title grows downwards into the
+            // margin made for it.
             w.Start("title");
-            w.String("text", Title);
+            w.String("text", title.Text);
             w.Number("x", 0.5);
             w.String("xanchor", "center");
+            w.String("yref", "container");
+            w.Number("y", 1 - FigureLayout.TitleTop / layout.Height, 5);
+            w.String("yanchor", "top");
+            w.Start("font");
+            w.Number("size", title.FontSize);
+            w.End();
             w.End();
         }
         if (width is { } pw) w.Number("width", pw);
-        w.Number("height", height ?? Height);
+        w.Number("height", layout.Height);
         w.Start("margin");
-        w.Number("l", 60);
-        w.Number("r", 20);
-        w.Number("t", Title is null && subplotTitles is null ? 30 : subplotTitles is not null && Title is not null ? 90 : 60);
-        w.Number("b", Legend == Legend.Bottom ? 90 : 50);
+        w.Number("l", layout.MarginLeft);
+        w.Number("r", layout.MarginRight);
+        w.Number("t", layout.MarginTop);
+        w.Number("b", layout.MarginBottom);
         w.End();
         w.String("plot_bgcolor", "#ffffff");
         w.String("paper_bgcolor", "#ffffff");
@@ -242,7 +263,8 @@ public sealed class Figure
                 w.String("orientation", "h");
                 w.Number("x", 0.5);
                 w.String("xanchor", "center");
-                w.Number("y", -0.15);
+                // Under the bottom row's tick labels and axis title, in the margin made for it.
+                w.Number("y", layout.BottomLegendY, 4);
                 w.String("yanchor", "top");
                 w.End();
                 break;
@@ -263,22 +285,21 @@ public sealed class Figure
         for (var r = 1; r <= Rows; r++)
             for (var c = 1; c <= Columns; c++)
             {
-                var k = Index(r, c) + 1;
-                var suffix = k == 1 ? "" : k.ToString(CultureInfo.InvariantCulture);
-                xAxes[k - 1].WriteTo(w, "xaxis" + suffix);
-                yAxes[k - 1].WriteTo(w, "yaxis" + suffix);
+                var k = Index(r, c);
+                var suffix = k == 0 ? "" : (k + 1).ToString(CultureInfo.InvariantCulture);
+                xAxes[k].WriteTo(w, "xaxis" + suffix, layout.XDomains[k], layout.XTicks[k]);
+                yAxes[k].WriteTo(w, "yaxis" + suffix, layout.YDomains[k], layout.YTicks[k]);
             }
         var all = new List<Annotation>();
-        if (subplotTitles is not null)
-            for (var i = 0; i < subplotTitles.Count; i++)
+        for (var i = 0; i < layout.SubplotTitles.Count; i++)
+        {
+            var (x, y) = (layout.XDomains[i], layout.YDomains[i]);
+            var (text, size) = layout.SubplotTitles[i];
+            all.Add(new Annotation(text, Math.Round((x.Start + x.End) / 2, 4), y.End)
             {
-                var (r, c) = (i / Columns + 1, i % Columns + 1);
-                var (x, y) = (X(r, c).Domain, Y(r, c).Domain);
-                all.Add(new Annotation(subplotTitles[i], Round((x.Start + x.End) / 2), y.End)
-                {
-                    XRef = "paper", YRef = "paper", YAnchor = "bottom", FontSize = 14,
-                });
-            }
+                XRef = "paper", YRef = "paper", YAnchor = "bottom", FontSize = size,
+            });
+        }
         all.AddRange(annotations);
         if (all.Count > 0)
         {
@@ -305,12 +326,13 @@ public sealed class Figure
     {
         var json = ToJson();
         var id = ElementId(json);
+        var height = DrawnHeight;
         var sb = new StringBuilder();
         if (source == PlotlyJsSource.Inline)
             sb.Append("<script type=\"text/javascript\">").Append(File.ReadAllText(PlotlyJs.RequireLocal())).Append("</script>\n");
-        sb.Append(CultureInfo.InvariantCulture, $"<div id=\"{id}\" class=\"mn-figure\" style=\"width:100%;max-width:{Width}px;height:{Height}px\">");
+        sb.Append(CultureInfo.InvariantCulture, $"<div id=\"{id}\" class=\"mn-figure\" style=\"width:100%;max-width:{Width}px;height:{height}px\">");
         if (pngFallbackBase64 is not null)
-            sb.Append(CultureInfo.InvariantCulture, $"<img src=\"data:image/png;base64,{pngFallbackBase64}\" width=\"{Width}\" height=\"{Height}\" alt=\"{System.Net.WebUtility.HtmlEncode(Title ?? "figure")}\" style=\"max-width:100%;height:auto\"/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<img src=\"data:image/png;base64,{pngFallbackBase64}\" width=\"{Width}\" height=\"{height}\" alt=\"{System.Net.WebUtility.HtmlEncode(Title ?? "figure")}\" style=\"max-width:100%;height:auto\"/>");
         sb.Append("</div>\n");
         var src = source switch
         {
@@ -345,12 +367,12 @@ public sealed class Figure
 
     /// <summary>
     /// Draws the figure with plotly.js in headless Chromium and writes a PNG of width × height pixels
-    /// (default: <see cref="Width"/> × <see cref="Height"/>). Written to a temp file, then renamed.
-    /// Chromium and plotly.js come from `./mn setup`.
+    /// (default: <see cref="Width"/> × <see cref="Height"/>; wrapped titles add their lines to the height, see
+    /// <see cref="DrawnHeight"/>). Written to a temp file, then renamed. Chromium and plotly.js come from `./mn setup`.
     /// </summary>
     public void SavePng(string path, int? width = null, int? height = null)
     {
-        int w = width ?? Width, h = height ?? Height;
+        int w = width ?? Width, h = FigureLayout.Of(this, traces, w, height).Height;
         if (w < 16 || h < 16 || w > 8000 || h > 8000) throw new ArgumentOutOfRangeException(nameof(width), $"A PNG of {w}×{h} pixels: use 16…8000.");
         var plotly = PlotlyJs.RequireLocal();
         var page =
@@ -358,7 +380,7 @@ public sealed class Figure
             "<style>html,body{margin:0;padding:0;background:#ffffff;overflow:hidden}</style>" +
             $"<script src=\"{new Uri(plotly).AbsoluteUri}\"></script></head><body>" +
             $"<div id=\"figure\" style=\"width:{w}px;height:{h}px\"></div>" +
-            "<script>var f = " + EscapeForScript(ToJson(false, w, h)) + ";" +
+            "<script>var f = " + EscapeForScript(ToJson(false, w, height)) + ";" +
             "Plotly.newPlot('figure', f.data, f.layout, {staticPlot: true});</script></body></html>";
         HeadlessBrowser.Screenshot(page, path, w, h);
     }

@@ -17,6 +17,18 @@ public abstract class Trace
 
     internal abstract void Write(PlotlyJsonWriter w, string xAxis, string yAxis);
 
+    /// <summary>Writes the trace knowing where its plot lies vertically (paper coordinates): a colour bar spans its own plot.</summary>
+    internal virtual void Write(PlotlyJsonWriter w, string xAxis, string yAxis, (double Start, double End) plotDomain) => Write(w, xAxis, yAxis);
+
+    /// <summary>Whether Plotly lists the trace in the legend.</summary>
+    internal bool InLegend => ShowLegend ?? Name is not null;
+
+    /// <summary>The numbers the trace puts on its x axis (none for categories), for the layout's choice of ticks.</summary>
+    internal virtual IEnumerable<double> XValues => [];
+
+    /// <summary>The numbers the trace puts on its y axis.</summary>
+    internal virtual IEnumerable<double> YValues => [];
+
     /// <summary>Lets a trace set up the axes of its subplot (an image grid hides them and fixes the aspect).</summary>
     internal virtual void Configure(Figure figure, int row, int column) { }
 
@@ -60,6 +72,8 @@ public sealed class Scatter : Trace
 
     public IReadOnlyList<double> X { get; }
     public IReadOnlyList<double> Y { get; }
+    internal override IEnumerable<double> XValues => X;
+    internal override IEnumerable<double> YValues => ErrorY is null ? Y : Y.Concat(Y.Zip(ErrorY, (y, e) => y - e)).Concat(Y.Zip(ErrorY, (y, e) => y + e));
     public ScatterMode Mode { get; init; } = ScatterMode.Lines;
     /// <summary>Any CSS colour; null lets Plotly cycle its palette.</summary>
     public string? Color { get; init; }
@@ -137,6 +151,8 @@ public sealed class Band : Trace
     public IReadOnlyList<double> X { get; }
     public IReadOnlyList<double> Lower { get; }
     public IReadOnlyList<double> Upper { get; }
+    internal override IEnumerable<double> XValues => X;
+    internal override IEnumerable<double> YValues => Lower.Concat(Upper);
     /// <summary>Colour of the band; give the colour of the line it surrounds (see <see cref="Palette"/>).</summary>
     public string Color { get; init; } = Palette.Get(0);
     public double Opacity { get; init; } = 0.2;
@@ -174,6 +190,8 @@ public sealed class Bar : Trace
     public IReadOnlyList<double>? ErrorY { get; init; }
     /// <summary>Bars grow to the right instead of upwards.</summary>
     public bool Horizontal { get; init; }
+    internal override IEnumerable<double> XValues => Horizontal ? Values : [];
+    internal override IEnumerable<double> YValues => Horizontal ? [] : Values;
     /// <summary>Show each value on its bar with this d3 format, e.g. ".1f" or ".1%".</summary>
     public string? ValueFormat { get; init; }
     public double? Opacity { get; init; }
@@ -218,6 +236,7 @@ public sealed class Histogram : Trace
     public Histogram(IEnumerable<float> values) => Values = ToDoubles(values);
 
     public IReadOnlyList<double> Values { get; }
+    internal override IEnumerable<double> XValues => Values;
     /// <summary>Maximum number of bins (Plotly picks round bin edges up to this many).</summary>
     public int? Bins { get; init; }
     public HistogramNorm Norm { get; init; } = HistogramNorm.Count;
@@ -262,16 +281,25 @@ public sealed class Heatmap : Trace
     /// <summary>A Plotly colour scale name: "Viridis", "Greys", "Blues", "RdBu", …</summary>
     public string ColorScale { get; init; } = "Viridis";
     public bool ReverseScale { get; init; }
+    /// <summary>
+    /// Value drawn with the first colour of the scale (default: the data's minimum). Give the quantity's own range
+    /// (0 and 1 for probabilities) so that small differences do not look strong.
+    /// </summary>
     public double? ZMin { get; init; }
     public double? ZMax { get; init; }
+    /// <summary>Show the colour bar; its caption states the data's minimum and maximum, so a reader sees what the colours span.</summary>
     public bool ShowScale { get; init; } = true;
+    /// <summary>What the values are, written over the colour bar's range caption.</summary>
+    public string? ScaleTitle { get; init; }
     /// <summary>Print each cell's value with this d3 format, e.g. ".2f".</summary>
     public string? ValueFormat { get; init; }
     /// <summary>For class maps: cell value k (0, 1, …) gets colour k of this list, instead of a continuous scale.</summary>
     public IReadOnlyList<string>? CategoryColors { get; init; }
     public double? Opacity { get; init; }
 
-    internal override void Write(PlotlyJsonWriter w, string xAxis, string yAxis)
+    internal override void Write(PlotlyJsonWriter w, string xAxis, string yAxis) => Write(w, xAxis, yAxis, (0, 1));
+
+    internal override void Write(PlotlyJsonWriter w, string xAxis, string yAxis, (double Start, double End) plotDomain)
     {
         WriteHeader(w, "heatmap", xAxis, yAxis);
         int rows = Z.GetLength(0), cols = Z.GetLength(1);
@@ -308,6 +336,23 @@ public sealed class Heatmap : Trace
             if (ZMin is { } lo) w.Number("zmin", lo);
             if (ZMax is { } hi) w.Number("zmax", hi);
             w.Bool("showscale", ShowScale);
+            if (ShowScale)
+            {
+                w.Start("colorbar");
+                w.Number("thickness", 14);
+                // Beside its own plot only, not the whole figure's height.
+                w.Number("y", (plotDomain.Start + plotDomain.End) / 2, 4);
+                w.String("yanchor", "middle");
+                w.Number("len", plotDomain.End - plotDomain.Start, 4);
+                w.Start("title");
+                w.String("text", ScaleCaption());
+                w.String("side", "right");
+                w.Start("font");
+                w.Number("size", 12);
+                w.End();
+                w.End();
+                w.End();
+            }
         }
         if (Opacity is { } o) w.Number("opacity", o);
         if (ValueFormat is not null) w.String("texttemplate", "%{z:" + ValueFormat + "}");
@@ -317,6 +362,26 @@ public sealed class Heatmap : Trace
     {
         if (expected != actual) throw new ArgumentException($"{what} has {actual} labels for {expected} cells.");
     }
+
+    /// <summary>The data's minimum and maximum (finite cells), or null when no cell is finite.</summary>
+    public (double Min, double Max)? DataRange()
+    {
+        var finite = Z.Cast<double>().Where(double.IsFinite).ToArray();
+        return finite.Length == 0 ? null : (finite.Min(), finite.Max());
+    }
+
+    /// <summary>"r: values 0.17 … 0.22": the colour bar says what the colours span in this figure.</summary>
+    internal string ScaleCaption()
+    {
+        var range = DataRange() is not { } r ? "no finite values"
+            // Values that round alike get the digits that tell them apart (0.2 … 0.2 would say "all equal").
+            : Short(r.Min) == Short(r.Max) && r.Min != r.Max ? FormattableString.Invariant($"values {r.Min:G6} … {r.Max:G6}")
+            : $"values {Short(r.Min)} … {Short(r.Max)}";
+        return ScaleTitle is null ? range : $"{ScaleTitle}: {range}";
+    }
+
+    private static string Short(double v) =>
+        v == 0 || Math.Abs(v) is >= 0.01 and < 1e5 ? v.ToString("0.###", CultureInfo.InvariantCulture) : v.ToString("0.##e0", CultureInfo.InvariantCulture);
 }
 
 /// <summary>

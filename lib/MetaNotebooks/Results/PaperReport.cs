@@ -86,11 +86,26 @@ public static class PaperReport
         }
         if (results.Count > 0)
         {
+            // One row per invocation: a result resumed from its checkpoint was made by several, each with its own
+            // command, code and time.
             sb.AppendLine("## Runs").AppendLine();
-            sb.AppendLine("| Experiment | Command | Commit | Finished | Wall time | Threads | Machine | Seed |");
-            sb.AppendLine("|---|---|---|---|---:|---:|---|---:|");
+            sb.AppendLine("Every invocation that made each result, oldest first (a budget-stopped run resumed from its checkpoint takes several).").AppendLine();
+            sb.AppendLine("| Experiment | Invocation | Command | Commit | Finished | Wall time | Threads | Reached | Machine | Seed |");
+            sb.AppendLine("|---|---:|---|---|---|---:|---:|---|---|---:|");
             foreach (var r in results)
-                sb.AppendLine($"| {r.Experiment} | `{r.Command}` | {r.Commit ?? "–"} | {r.Finished:yyyy-MM-dd HH:mm} UTC | {TimeSpan.FromSeconds(r.WallSeconds):hh\\:mm\\:ss} | {r.Threads} | {r.Machine} | {r.Seed} |");
+            {
+                var history = r.History();
+                for (var k = 0; k < history.Count; k++)
+                {
+                    var i = history[k];
+                    var finished = i.Finished is { } f ? $"{f.UtcDateTime:yyyy-MM-dd HH:mm} UTC" : i.Outcome == Invocation.Outcomes.Running ? "no record (killed?)" : "–";
+                    var reached = (i.ProgressText() ?? "–") + (i.Outcome == Invocation.Outcomes.Stopped ? " (stopped before a result)" : "") + (i.Note is null ? "" : $" ({i.Note})");
+                    sb.AppendLine($"| {r.Experiment} | {k + 1} of {history.Count} | `{i.Command}` | {Invocation.CommitText(i.Commit)} | {finished} | " +
+                                  $"{(i.WallSeconds is { } w ? Invocation.Duration(w) : "not recorded")} | {i.Threads?.ToString(CultureInfo.InvariantCulture) ?? "–"} | {reached} | {i.Machine ?? r.Machine} | {r.Seed} |");
+                }
+                if (history.Count > 1 && history.All(i => i.WallSeconds is not null))
+                    sb.AppendLine($"| {r.Experiment} | all | | | | {Invocation.Duration(history.Sum(i => i.WallSeconds!.Value))} | | | | |");
+            }
             sb.AppendLine();
         }
         if (paper.Notes is { Count: > 0 })

@@ -10,7 +10,9 @@ public sealed record ResultCell(string Table, string Method, string Column, doub
 /// <summary>
 /// What one reproduction run wrote: the command, configuration, seed, iterations, wall time and threads, the cells
 /// of the paper's tables it fills, and experiment-specific details (curves, per-task values). Stored as JSON under
-/// papers/&lt;paper-id&gt;/results/, atomically.
+/// papers/&lt;paper-id&gt;/results/, atomically. Command, commit, wall time and threads at the top are those of the
+/// invocation that wrote the file; <see cref="Invocations"/> lists every invocation that made the result (a run resumed
+/// from its checkpoint), and <see cref="History"/> reads a file without that list as one invocation.
 /// </summary>
 public sealed record ResultFile
 {
@@ -27,6 +29,35 @@ public sealed record ResultFile
     public required JsonObject Config { get; init; }
     public required IReadOnlyList<ResultCell> Cells { get; init; }
     public JsonObject? Details { get; init; }
+    /// <summary>Every invocation that made this result, oldest first (the last is the one at the top); null in files written before this was recorded.</summary>
+    public IReadOnlyList<Invocation>? Invocations { get; init; }
+
+    /// <summary>The invocations that made this result: <see cref="Invocations"/>, or, in an older file, the one its top-level fields describe.</summary>
+    public IReadOnlyList<Invocation> History() => Invocations is { Count: > 0 } list ? list : [LastInvocation()];
+
+    /// <summary>The invocation that wrote this file, from its top-level fields.</summary>
+    public Invocation LastInvocation() => new()
+    {
+        Command = Command, Commit = Commit, Started = Finished - TimeSpan.FromSeconds(WallSeconds), Finished = Finished, WallSeconds = WallSeconds,
+        Threads = Threads, Machine = Machine, Progress = ResultGuard.Progress(this), Outcome = Invocation.Outcomes.Result,
+    };
+
+    /// <summary>
+    /// What a chapter prints under a result: for one invocation, its command, commit (or "unknown"), threads, wall time and
+    /// machine; for several, how many and their total wall time, then one line per invocation.
+    /// </summary>
+    public string Provenance()
+    {
+        var history = History();
+        if (history.Count == 1)
+            return $"`{history[0].Command}` — commit {Invocation.CommitText(history[0].Commit)}, {Threads} thread(s), " +
+                   $"wall time {Invocation.Duration(WallSeconds)} on {Machine}";
+        var known = history.Where(i => i.WallSeconds is not null).ToList();
+        var total = $"{Invocation.Duration(known.Sum(i => i.WallSeconds!.Value))} of wall time" +
+                    (known.Count < history.Count ? $" in the {known.Count} that recorded it" : " in all");
+        return $"made in {history.Count} invocations ({total}) on {Machine}:\n" +
+               string.Join("\n", history.Select((i, k) => $"  {k + 1}. {i.Describe()}"));
+    }
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -57,6 +88,13 @@ public sealed record ResultFile
 
     /// <summary>The result at path, or null when there is none (a reproduction not yet run); a damaged file still throws.</summary>
     public static ResultFile? TryLoad(string path) => File.Exists(path) ? Load(path) : null;
+
+    /// <summary>The result at path, or null when there is none or it is damaged (for reading what it can tell, never for deciding what to keep).</summary>
+    public static ResultFile? TryLoadQuietly(string path)
+    {
+        try { return TryLoad(path); }
+        catch (InvalidDataException) { return null; }
+    }
 
     private static readonly Lazy<string?> codeCommit = new(() => DescribeCommit(AppContext.BaseDirectory));
 
