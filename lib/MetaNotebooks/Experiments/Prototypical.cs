@@ -71,28 +71,12 @@ public static class Prototypical
         if (shots is not (1 or 5)) throw new ArgumentException($"the paper's Mini-ImageNet columns are 1-shot and 5-shot, not {shots}-shot");
         var ways = trainWays ?? PaperTrainWays(shots);
         var paperWays = ways == PaperTrainWays(shots);
-        var tags = new List<string>();
-        if (!paperWays) tags.Add($"{ways}-way training");
-        if (seed != 1) tags.Add($"seed {seed}");
-        return new MetricOmniglotConfig
-        {
-            Experiment = $"{MiniImageNetExperiment}-{shots}shot{(paperWays ? "" : $"-train{ways}way")}{(seed != 1 ? $"-seed{seed}" : "")}",
-            PaperId = PaperId,
-            Method = "Prototypical Nets" + (tags.Count > 0 ? $" ({string.Join(", ", tags)})" : ""),
-            Seed = seed,
-            TableId = "miniimagenet",
-            ShotColumns = true,
-            TrainPart = "train",
-            EvalEpisodes = 600,
-            EvalQueries = 15,
-            CurveEvery = curveEvery,
-            CurveEpisodes = curveEpisodes,
-            EvalChunk = 1,
-            PaperBudget = $"{PaperTrainWays(shots)}-way {shots}-shot 15-query episodes, Adam 1e-3 halved every 2,000 episodes, early stopping on the validation classes",
-            Runs = [new($"{ways}way", new EpisodeTrainingOptions
+        return MetricMiniImageNet.Cell($"{MiniImageNetExperiment}-{shots}shot{(paperWays ? "" : $"-train{ways}way")}", PaperId, "Prototypical Nets",
+            paperWays ? [] : [$"{ways}-way training"], seed,
+            $"{PaperTrainWays(shots)}-way {shots}-shot 15-query episodes, Adam 1e-3 halved every 2,000 episodes, early stopping on the validation classes",
+            $"{ways}way", new EpisodeTrainingOptions
             {
                 Iterations = iterations, Ways = ways, Shots = shots, Queries = 15, LearningRate = 1e-3, HalveEvery = 2000, Seed = seed * 10 + shots,
-            }, [(5, shots)])],
-        };
+            }, curveEvery, curveEpisodes);
     }
 }

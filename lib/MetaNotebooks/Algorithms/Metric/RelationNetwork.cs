@@ -11,7 +11,9 @@ namespace MetaNotebooks.Algorithms.Metric;
 /// pair is concatenated depth-wise, C(f_φ(xᵢ), f_φ(xⱼ)) (128 channels), and a relation module g_ϕ scores it in [0, 1],
 /// r_{i,j} = g_ϕ(C(·,·)) (Eq. 1). Training regresses the scores to one-hot targets with MSE (Eq. 2).
 /// Embedding: 4 × [conv 3×3 64, BN, ReLU], max-pool after the first two, padding 0 there and 1 after (the authors'
-/// code). Relation module: 2 × [conv 3×3 64 (padding 1), BN, ReLU, max-pool 2], FC 64→8 + ReLU, FC 8→1 + sigmoid.
+/// code). Relation module: 2 × [conv 3×3 64, BN, ReLU, max-pool 2], FC → 8 + ReLU, FC 8→1 + sigmoid; on Omniglot the
+/// relation convolutions pad by 1 (5 → 2 → 1, FC 64→8), on Mini-ImageNet by 0 (19 → 8 → 3, FC 576→8), as in the
+/// authors' two training scripts (<see cref="MiniImageNet"/>).
 /// </summary>
 public sealed class RelationNetwork : nn.Module, IEpisodeLearner, IEmbeddingClassifier
 {
@@ -20,13 +22,18 @@ public sealed class RelationNetwork : nn.Module, IEpisodeLearner, IEmbeddingClas
     public nn.Linear Hidden { get; }
     public nn.Linear Output { get; }
 
-    public RelationNetwork(long inChannels = 1, Generator? generator = null)
+    /// <param name="relationPadding">Padding of the relation module's two convolutions: 1 on Omniglot, 0 on Mini-ImageNet.</param>
+    /// <param name="relationMapSize">The side of the relation module's last feature map, so FC 1 reads 64·side² inputs (Omniglot 1, Mini-ImageNet 3).</param>
+    public RelationNetwork(long inChannels = 1, Generator? generator = null, int relationPadding = 1, long relationMapSize = 1)
     {
         Embedding = RegisterModule("embedding", new ConvEncoder(inChannels, 64, 4, pooledBlocks: 2, padding: [0, 0, 1, 1], generator: generator) { Flatten = false });
-        RelationConvs = RegisterModule("relation", new ConvEncoder(128, 64, 2, generator: generator));
-        Hidden = RegisterModule("fc1", new nn.Linear(64, 8, generator: generator));
+        RelationConvs = RegisterModule("relation", new ConvEncoder(128, 64, 2, padding: [relationPadding, relationPadding], generator: generator));
+        Hidden = RegisterModule("fc1", new nn.Linear(64 * relationMapSize * relationMapSize, 8, generator: generator));
         Output = RegisterModule("fc2", new nn.Linear(8, 1, generator: generator));
     }
+
+    /// <summary>The Mini-ImageNet network of the authors' miniimagenet scripts: 3 input channels, relation convolutions without padding, FC 576→8.</summary>
+    public static RelationNetwork MiniImageNet(Generator? generator = null) => new(3, generator, relationPadding: 0, relationMapSize: 3);
 
     public string Name => "Relation Net";
     public nn.Module Model => this;
