@@ -42,6 +42,15 @@ public sealed class Options
         return int.TryParse(s, out var v) ? v : throw new UsageException($"--{name} expects an integer, got '{s}'");
     }
 
+    /// <summary>Integers separated by commas ("5,6,7"); a part that is not an integer is a usage error quoting the list.</summary>
+    public int[] IntList(string name, int[] fallback)
+    {
+        var s = String(name);
+        if (s is null) return fallback;
+        return s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(part => int.TryParse(part, out var v) ? v : throw new UsageException($"--{name} takes integers separated by commas, got '{s}'")).ToArray();
+    }
+
     /// <summary>An integer in [min, max]; out of range is a usage error naming the option and the range.</summary>
     public int Int(string name, int fallback, int min, int max)
     {

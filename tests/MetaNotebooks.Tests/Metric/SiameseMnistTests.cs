@@ -58,7 +58,7 @@ public class SiameseMnistTests(ITestOutputHelper output)
         {
             var config = new SiameseMnistConfig { Iterations = 3, PairsPerStep = 8, AccuracyEvery = 0, CurveEvery = 1, ShowProgress = false, Distortion = distortion };
             using var net = SiameseMnist.NewLearner(config);
-            return SiameseMnist.Train(net, data, data, config, checkpointPath: null).LossCurve.ToArray();
+            return SiameseMnist.Train(net, new SiameseMnistSplit(data, data, data), config, checkpointPath: null).LossCurve.ToArray();
         }
         var plain = Losses(0);
         var distorted = Losses(0.5);
@@ -67,29 +67,52 @@ public class SiameseMnistTests(ITestOutputHelper output)
         Assert.Throws<ArgumentException>(() => new SiameseMnistConfig { Distortion = 1.5 }.Validate());
     }
 
+    /// <summary>One-shot learning is tested on new classes: no image of an unseen digit, and no held-out image, is trained on.</summary>
+    [Fact]
+    public void TheSplitKeepsTheUnseenDigitsOutOfTraining()
+    {
+        using var g = new Generator(5);
+        using var digits = new ClassIndexedDataset("synthetic digits", rand([100, 1, 28, 28], g), Enumerable.Range(0, 10).Select(c => $"{c}").ToArray(), Enumerable.Repeat(10, 10).ToArray());
+        var config = new SiameseMnistConfig { UnseenDigits = [1, 3, 5, 7, 9] };
+        using var split = SiameseMnist.Split(digits, config);
+        Assert.Equal(["0", "2", "4", "6", "8"], split.Train.ClassNames);
+        Assert.Equal(["0", "2", "4", "6", "8"], split.SeenHeldOut.ClassNames);
+        Assert.Equal(["1", "3", "5", "7", "9"], split.Unseen.ClassNames);
+        Assert.Equal(40, split.Train.ImageCount);       // the first 80% of each seen digit
+        Assert.Equal(10, split.SeenHeldOut.ImageCount); // the other 20%
+        Assert.Equal(50, split.Unseen.ImageCount);      // every image of the unseen digits
+        // The held-out images of digit 0 are its last two: rows 8 and 9 of the dataset.
+        Assert.True(split.SeenHeldOut.ClassImages(0).equal(digits.Images.narrow(0, 8, 2)));
+        Assert.True(split.Unseen.ClassImages(0).equal(digits.Images.narrow(0, 10, 10)));
+        Assert.Contains("5 digits", Assert.Throws<ArgumentException>(() => new SiameseMnistConfig { UnseenDigits = [7, 8, 9] }.Validate()).Message);
+        Assert.Throws<ArgumentException>(() => new SiameseMnistConfig { UnseenDigits = [5, 6, 7, 8, 10] }.Validate());
+    }
+
     [RequiresMnistPackageFact]
-    public void ShortTrainingOnMnistPairsBeatsChanceByFar()
+    public void ShortTrainingOnMnistPairsBeatsChanceByFarOnUnseenDigits()
     {
         set_num_threads(1);
         using var digits = MnistDigits.Load();
-        // Without the distortions, which slow the first few hundred steps (they pay off later: 97.6% against 96.2% after 20,000).
+        // Without the distortions, which slow the first few hundred steps.
         var config = new SiameseMnistConfig { Iterations = 400, ShowProgress = false, AccuracyEvery = 200, CurvePairs = 1000, Distortion = 0 };
-        var (train, heldOut) = SiameseMnist.Split(digits, config);
-        using var _ = train;
-        using var __ = heldOut;
-        Assert.Equal(10_000, train.ImageCount + heldOut.ImageCount);
-        Assert.InRange(heldOut.ImageCount, 1900, 2100);
+        using var split = SiameseMnist.Split(digits, config);
+        Assert.Equal(10_000, split.Train.ImageCount + split.SeenHeldOut.ImageCount + split.Unseen.ImageCount);
+        Assert.InRange(split.Unseen.ImageCount, 4500, 5500);
         using var net = SiameseMnist.NewLearner(config);
-        var curve = new List<(int, double)>();
-        var outcome = SiameseMnist.Train(net, train, heldOut, config, checkpointPath: null, (i, a) => curve.Add((i, a)));
-        var pairs = SiameseMnist.PairAccuracy(net, heldOut, 2000, config.EvalSeed).Average();
-        output.WriteLine($"loss {string.Join(" → ", outcome.LossCurve.Select(l => l.ToString("0.000")))}; held-out pair accuracy {string.Join(", ", curve)} → {pairs:0.000}");
-        Assert.Equal([0, 200], curve.Select(c => c.Item1));
-        Assert.InRange(curve[0].Item2, 0.35, 0.65);                    // untrained: chance
+        var curve = new List<SiameseMnist.CurvePoint>();
+        var outcome = SiameseMnist.Train(net, split, config, checkpointPath: null, curve.Add);
+        var unseen = SiameseMnist.PairAccuracy(net, split.Unseen, 2000, config.EvalSeed).Average();
+        var seen = SiameseMnist.PairAccuracy(net, split.SeenHeldOut, 2000, config.EvalSeed).Average();
+        output.WriteLine($"loss {string.Join(" → ", outcome.LossCurve.Select(l => l.ToString("0.000")))}; pair accuracy {string.Join(", ", curve)} → unseen {unseen:0.000}, seen {seen:0.000}");
+        Assert.Equal([0, 200], curve.Select(c => c.Iteration));
+        Assert.InRange(curve[0].Unseen, 0.35, 0.65);                   // untrained: chance
         Assert.True(outcome.LossCurve[^1] < 0.6 * outcome.LossCurve[0], $"loss {outcome.LossCurve[0]:0.000} → {outcome.LossCurve[^1]:0.000}");
-        Assert.True(pairs > 0.8, $"held-out pair accuracy {pairs:0.000} after {config.Iterations} steps");   // 20,000 steps reach about 0.96
-        // Koch's one-shot rule on the same embedding: far above the 10% of chance.
-        var oneShot = MetaNotebooks.Training.EpisodeTrainer.Evaluate(net, heldOut, 10, 1, queries: 5, episodes: 100).Average();
-        Assert.True(oneShot > 0.4, $"10-way 1-shot {oneShot:0.000}");
+        Assert.True(seen > 0.8, $"pair accuracy on held-out images of seen digits {seen:0.000} after {config.Iterations} steps");
+        // New digits are the hard question: after 400 steps the twin is only just above chance on them (0.58 pair
+        // accuracy, 0.29 5-way 1-shot over 2,500 queries, seed 1), far below the 0.96 on new images of the seen digits.
+        Assert.True(unseen > 0.54, $"pair accuracy on unseen digits {unseen:0.000} after {config.Iterations} steps");
+        var oneShot = MetaNotebooks.Training.EpisodeTrainer.Evaluate(net, split.Unseen, SiameseMnist.Ways, 1, queries: 5, episodes: 100).Average();
+        output.WriteLine($"5-way 1-shot on unseen digits {oneShot:0.000}");
+        Assert.True(oneShot > 0.24, $"5-way 1-shot on unseen digits {oneShot:0.000} (chance 0.2)");
     }
 }
