@@ -13,13 +13,7 @@ public sealed class MatchingMiniImageNetReproduction : IReproduction
           --iterations N   planned training episodes per model (default 20000; --hours usually stops it first)
         """ + "\n" + MetricMiniImageNetOptions.Help;
 
-    public int Run(Options options, ReproductionContext context)
-    {
-        var shots = MetricMiniImageNetOptions.Shots(options);
-        var (curveEvery, curveEpisodes) = MetricMiniImageNetOptions.Curve(options);
-        var iterations = options.Int("iterations", 20_000);
-        var seed = options.Int("seed", 1);
-        var configs = shots.Select(k => MetricMiniImageNet.Matching(k, iterations, seed, curveEvery, curveEpisodes)).ToList();
-        return MetricReproduction.Run(configs, run => MetricMiniImageNet.NewMatching(seed * 100 + run.Training.Shots), options, context, MetricMiniImageNetOptions.Load);
-    }
+    public int Run(Options options, ReproductionContext context) =>
+        MetricMiniImageNetOptions.Run(options, context, 20_000, (k, n, seed, every, episodes) => MetricMiniImageNet.Matching(k, n, seed, every, episodes),
+                                      MetricMiniImageNet.NewMatching);
 }

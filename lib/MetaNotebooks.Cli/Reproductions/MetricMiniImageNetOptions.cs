@@ -1,4 +1,6 @@
+using MetaNotebooks.Algorithms.Metric;
 using MetaNotebooks.Data;
+using MetaNotebooks.Experiments;
 
 namespace MetaNotebooks.Cli.Reproductions;
 
@@ -34,4 +36,19 @@ internal static class MetricMiniImageNetOptions
     /// <summary>The train and test splits (from the decoded cache after the first load).</summary>
     public static (ClassIndexedDataset Train, ClassIndexedDataset Test) Load() =>
         (MiniImageNet.Load("train", log: Console.Error), MiniImageNet.Load("test", log: Console.Error));
+
+    /// <summary>
+    /// A method whose cells take only these options and --iterations: its configs (shots, iterations, seed, curve every,
+    /// curve episodes) and learners (seed), run one after the other on the splits loaded once.
+    /// </summary>
+    public static int Run(Options options, ReproductionContext context, int defaultIterations,
+                          Func<int, int, long, int, int, MetricOmniglotConfig> cell, Func<long, IEpisodeLearner> newLearner)
+    {
+        var shots = Shots(options);
+        var (curveEvery, curveEpisodes) = Curve(options);
+        var iterations = options.Int("iterations", defaultIterations);
+        var seed = options.Int("seed", 1);
+        var configs = shots.Select(k => cell(k, iterations, seed, curveEvery, curveEpisodes)).ToList();
+        return MetricReproduction.Run(configs, run => newLearner(seed * 100 + run.Training.Shots), options, context, Load);
+    }
 }

@@ -13,13 +13,7 @@ public sealed class RelationMiniImageNetReproduction : IReproduction
           --iterations N   planned training episodes per model (default 500000, the authors'; --hours usually stops it first)
         """ + "\n" + MetricMiniImageNetOptions.Help;
 
-    public int Run(Options options, ReproductionContext context)
-    {
-        var shots = MetricMiniImageNetOptions.Shots(options);
-        var (curveEvery, curveEpisodes) = MetricMiniImageNetOptions.Curve(options);
-        var iterations = options.Int("iterations", 500_000);
-        var seed = options.Int("seed", 1);
-        var configs = shots.Select(k => MetricMiniImageNet.Relation(k, iterations, seed, curveEvery, curveEpisodes)).ToList();
-        return MetricReproduction.Run(configs, run => MetricMiniImageNet.NewRelation(seed * 100 + run.Training.Shots), options, context, MetricMiniImageNetOptions.Load);
-    }
+    public int Run(Options options, ReproductionContext context) =>
+        MetricMiniImageNetOptions.Run(options, context, 500_000, (k, n, seed, every, episodes) => MetricMiniImageNet.Relation(k, n, seed, every, episodes),
+                                      MetricMiniImageNet.NewRelation);
 }
