@@ -1,4 +1,5 @@
 using MetaNotebooks.Algorithms.Mann;
+using MetaNotebooks.Data;
 using MetaNotebooks.Figures;
 using MetaNotebooks.Results;
 using MetaNotebooks.Torch;
@@ -26,6 +27,24 @@ public sealed record InstanceCurve(string Name, IReadOnlyList<int> Instances, IR
 /// <summary>Figures of the memory-augmented networks chapter (Santoro et al. 2016).</summary>
 public static class MannFigures
 {
+    /// <summary>
+    /// The first `steps` steps of one episode as the learner meets them: each drawing captioned "t: y·n" (step, its label,
+    /// which presentation of that label it is). The label under a drawing reaches the learner only at the next step.
+    /// </summary>
+    public static Figure Sequence(LabelSequenceBatch batch, int episode = 0, int steps = 20, int columns = 10)
+    {
+        if (episode < 0 || episode >= batch.Count) throw new ArgumentOutOfRangeException(nameof(episode), episode, $"the batch has {batch.Count} episodes.");
+        using var scope = NewDisposeScope();
+        steps = Math.Min(steps, batch.Steps);
+        var images = batch.Images[episode].narrow(0, 0, steps);
+        var y = batch.Labels[episode].ToArray<long>();
+        var n = batch.Instances[episode].ToArray<long>();
+        var labels = Enumerable.Range(0, steps).Select(t => $"{t + 1}: {y[t]}·{n[t]}").ToArray();
+        var rows = (steps + columns - 1) / columns;
+        var grid = new ImageGrid(DatasetFigures.GreyImages(images)) { Columns = columns, Labels = labels, Invert = true, Min = 0, Max = 1 };
+        return new Figure($"The first {steps} steps of an episode (caption: step: label·presentation)") { Width = Math.Max(420, 62 * columns + 100), Height = 85 * rows + 100 }.Add(grid);
+    }
+
     /// <summary>
     /// The memory over one episode, three heat maps over (step, slot): one head's read weights w^r_t, the write weights
     /// of all heads together Σ_h w^w_t(h) and the usage w^u_t. Steps are labelled with the label shown at that step and

@@ -39,6 +39,8 @@ public sealed record MannOmniglotConfig
     public bool Rotate { get; init; } = true;
     /// <summary>At most this many hours of training in one invocation; then scored with the episodes reached, resumable.</summary>
     public double? Hours { get; init; }
+    /// <summary>Adam's step size (the reimplementations' 1e−3; the paper's RMSProp 1e−4 is unconfirmed).</summary>
+    public double LearningRate { get; init; } = MannOptions.LearningRate;
     /// <summary>Adam steps per point of the loss curve.</summary>
     public int CurveEvery { get; init; } = 50;
     /// <summary>Memory and controller sizes; Classes, InputSize and Seed are set from this config.</summary>
@@ -57,6 +59,7 @@ public sealed record MannOmniglotConfig
         if (Classes < 2 || PerClass < 1) throw new ArgumentException($"--classes must be ≥ 2 and --per-class ≥ 1, got {Classes} and {PerClass}");
         if (PerClass > Omniglot.DrawingsPerCharacter) throw new ArgumentException($"--per-class {PerClass}: an Omniglot character has {Omniglot.DrawingsPerCharacter} drawings");
         if (Hours is { } h && !(h > 0 && double.IsFinite(h))) throw new ArgumentException($"--hours must be a positive number of hours, got {h}");
+        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) throw new ArgumentException($"the learning rate must be a positive number, got {LearningRate}");
         if (CurveEvery < 1) throw new ArgumentException($"the loss curve needs at least one step per point, got {CurveEvery}");
         if (!Enum.IsDefined(Model)) throw new ArgumentException($"unknown model {Model}");
         ModelOptions.Validate();
@@ -72,7 +75,7 @@ public sealed record MannOmniglotConfig
         ["rotate"] = Rotate, ["image_size"] = ImageSize, ["hidden"] = ModelOptions.Hidden,
         ["memory_slots"] = Model == SequenceModel.Mann ? ModelOptions.Slots : null, ["memory_width"] = Model == SequenceModel.Mann ? ModelOptions.Width : null,
         ["read_heads"] = Model == SequenceModel.Mann ? ModelOptions.Heads : null, ["gamma"] = Model == SequenceModel.Mann ? ModelOptions.Gamma : null,
-        ["learning_rate"] = MannOptions.LearningRate, ["clip_grad_norm"] = MannOptions.ClipGradNorm,
+        ["learning_rate"] = LearningRate, ["clip_grad_norm"] = MannOptions.ClipGradNorm,
         ["split"] = "MAML split: train + val = 1,200 characters, test 423", ["hours"] = Hours,
     };
 }
@@ -98,13 +101,13 @@ public sealed class MannOmniglot(MannOmniglotConfig config, string paperDirector
     {
         Config.Validate();
         var parameters = learner.parameters();
-        using var optimizer = new optim.Adam(parameters, MannOptions.LearningRate);
+        using var optimizer = new optim.Adam(parameters, Config.LearningRate);
         var loop = new TrainingLoop($"{MannOmniglotConfig.ExperimentName} {Config.Slug}", learner, optimizer, Config.Steps, checkpoint ? CheckpointPath : null)
         {
             ShowProgress = showProgress,
             CurveEvery = Config.CurveEvery,
             Settings = $"{Config.MethodName} ({Config.ModelOptions.Describe(Config.Model == SequenceModel.Mann)}); {Config.Classes} classes × {Config.PerClass}; " +
-                       $"batch {Config.BatchSize}; rotate {Config.Rotate}; seed {Config.Seed}",
+                       $"batch {Config.BatchSize}; Adam {Config.LearningRate}; rotate {Config.Rotate}; seed {Config.Seed}",
             BeforeStep = () => EpisodeTrainer.ClipGradNorm(parameters, MannOptions.ClipGradNorm),
         };
         EpisodeAugmentation? rotate = Config.Rotate ? EpisodeAugmentations.RandomRotationPerClass : null;

@@ -8,7 +8,7 @@ namespace MetaNotebooks.Algorithms.Mann;
 /// </summary>
 public sealed record MannOptions
 {
-    /// <summary>Adam's step size: the reimplementations' choice (the paper's RMSProp 1e−4 is unconfirmed, and the binding has Adam).</summary>
+    /// <summary>Adam's default step size: the reimplementations' choice (the paper's RMSProp 1e−4 is unconfirmed, and the binding has Adam).</summary>
     public const double LearningRate = 1e-3;
     /// <summary>Global gradient-norm clip before every step: a recurrent net over 50 steps can have rare large gradients.</summary>
     public const double ClipGradNorm = 10;
