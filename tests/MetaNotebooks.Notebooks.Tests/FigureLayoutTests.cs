@@ -79,7 +79,7 @@ public class FigureLayoutTests(ITestOutputHelper output)
         var labels = randint(0, 3, [1, 12], new Generator(6));
         var (_, trace) = mann.Run(MetaNotebooks.Algorithms.Mann.SequenceInput.Build(rand([1, 12, 1, 2, 2], new Generator(7)), labels, 3), trace: true);
         using var _ = trace!;
-        return MannFigures.Addressing(trace!, labels, ones([1, 12], ScalarType.Int64));
+        return MannFigures.Addressing(trace!);
     }
 
     /// <summary>A 3-way 2-shot episode of random 1×6×6 images, 2 queries per class.</summary>

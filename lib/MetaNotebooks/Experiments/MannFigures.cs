@@ -47,10 +47,11 @@ public static class MannFigures
 
     /// <summary>
     /// The memory over one episode, three heat maps over (step, slot): one head's read weights w^r_t, the write weights
-    /// of all heads together Σ_h w^w_t(h) and the usage w^u_t. Steps are labelled with the label shown at that step and
-    /// its presentation number, e.g. "3·2" (label 3, 2nd time), so a reader can follow a class through the memory.
+    /// of all heads together Σ_h w^w_t(h) and the usage w^u_t; darker is larger. Reads are drawn over their own range
+    /// (a softmax of cosines over many slots is nearly flat, and its small differences are what the read uses); writes
+    /// and usage from 0. The steps' labels and presentations are in <see cref="StepLabels"/>, to print beside it.
     /// </summary>
-    public static Figure Addressing(MannTrace trace, Tensor labels, Tensor instances, int episode = 0, int head = 0, int? slots = null)
+    public static Figure Addressing(MannTrace trace, int episode = 0, int head = 0, int? slots = null)
     {
         if (episode < 0 || episode >= trace.Usage.size(0)) throw new ArgumentOutOfRangeException(nameof(episode), episode, $"the trace has {trace.Usage.size(0)} episodes.");
         if (head < 0 || head >= trace.ReadWeights.size(2)) throw new ArgumentOutOfRangeException(nameof(head), head, $"the trace has {trace.ReadWeights.size(2)} heads.");
@@ -65,34 +66,42 @@ public static class MannFigures
                 for (var i = 0; i < shown; i++) z[i, t] = values[t * shown + i];
             return z;
         }
-        var y = labels[episode].ToArray<long>();
-        var n = instances[episode].ToArray<long>();
-        var columns = Enumerable.Range(0, steps).Select(t => $"{t + 1}: {y[t]}·{n[t]}").ToArray();
-        var rows = Enumerable.Range(0, shown).Select(i => i.ToString()).ToArray();
-        var panels = new (string Title, Tensor Values, string Scale)[]
+        var panels = new (string Title, Tensor Values, string Scale, bool OwnRange)[]
         {
-            ($"read weights w^r_t of head {head + 1}", trace.ReadWeights[episode].select(1, head), "w^r"),
-            ("write weights Σ_h w^w_t(h) of all heads", trace.WriteWeights[episode].sum(1), "Σ w^w"),
-            ("usage w^u_t", trace.Usage[episode], "w^u"),
+            ($"read weights w^r_t of head {head + 1} (over their own range)", trace.ReadWeights[episode].select(1, head), "w^r", true),
+            ("write weights Σ_h w^w_t(h) of all heads", trace.WriteWeights[episode].sum(1), "Σ w^w", false),
+            ("usage w^u_t", trace.Usage[episode], "w^u", false),
         };
         var figure = Figure.Subplots(3, 1, titles: panels.Select(p => p.Title).ToArray(),
                                      title: $"The memory over one test episode ({steps} steps, {shown} of {trace.Usage.size(2)} slots)");
+        var x = Enumerable.Range(1, steps).Select(t => (double)t).ToArray();
+        var y = Enumerable.Range(0, shown).Select(i => (double)i).ToArray();
         for (var r = 0; r < panels.Length; r++)
         {
             var z = Grid(panels[r].Values);
+            var values = z.Cast<double>().ToArray();
             figure.Add(new Heatmap(z)
             {
-                ColumnLabels = columns, RowLabels = rows, ColorScale = "Blues", ZMin = 0, ZMax = Math.Max(1e-9, z.Cast<double>().Max()),
+                X = x, Y = y, ColorScale = "Blues", ReverseScale = true,
+                ZMin = panels[r].OwnRange ? values.Min() : 0, ZMax = Math.Max(values.Max(), (panels[r].OwnRange ? values.Min() : 0) + 1e-9),
                 ScaleTitle = panels[r].Scale, Name = panels[r].Scale,
             }, r + 1, 1);
-            figure.X(r + 1, 1).Title = "step: label·presentation";
+            figure.X(r + 1, 1).Title = "step t";
             figure.Y(r + 1, 1).Title = "memory slot";
             figure.Y(r + 1, 1).Reversed = true;
         }
-        figure.Height = 1050;
-        figure.Width = 1000;
+        figure.Height = 900;
+        figure.Width = 900;
         figure.Legend = Legend.Hidden;
         return figure;
+    }
+
+    /// <summary>What the learner saw at each step of one episode, "t: label·presentation", for the text beside <see cref="Addressing"/>.</summary>
+    public static string StepLabels(Tensor labels, Tensor instances, int episode = 0)
+    {
+        var y = labels[episode].ToArray<long>();
+        var n = instances[episode].ToArray<long>();
+        return string.Join("  ", y.Select((label, t) => $"{t + 1}: {label}·{n[t]}"));
     }
 
     /// <summary>
