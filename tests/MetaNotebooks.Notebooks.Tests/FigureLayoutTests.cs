@@ -36,7 +36,7 @@ public class FigureLayoutTests(ITestOutputHelper output)
         "MamlFigures.TrainingLoss", "MamlFigures.AccuracyVsIterations", "MamlSineFigures.MseVersusSteps", "MamlSineFigures.TrainingCurves",
         "MamlSineFigures.AdaptationOnOneTask", "MetricFigures.TrainingCurves", "MetricFigures.LossCurves", "MetricFigures.EpisodeEmbeddings",
         "MetricFigures.Errors", "MetricFigures.QueryScores", "MetaNetFigures.LogAndSignCurves", "MetaNetFigures.ContinualCurve",
-        "DatasetFigures.Samples",
+        "DatasetFigures.Samples", "MannFigures.Addressing", "MannFigures.InstanceCurves", "MannFigures.Sequence",
     ];
 
     private static Figure Build(string name)
@@ -63,8 +63,23 @@ public class FigureLayoutTests(ITestOutputHelper output)
             "MetaNetFigures.LogAndSignCurves" => MetaNetFigures.LogAndSignCurves(),
             "MetaNetFigures.ContinualCurve" => MetaNetFigures.ContinualCurve(Result("munkhdalai2017-metanet", "metanet-omniglot-metanet-5way.json"))!,
             "DatasetFigures.Samples" => DatasetFigures.Samples(new ClassIndexedDataset("synthetic digits", rand([12, 1, 8, 8], new Generator(4)), ["a", "b", "c"], [4, 4, 4]), 3, 4),
+            "MannFigures.Addressing" => MannAddressing(),
+            "MannFigures.Sequence" => MannFigures.Sequence(new LabelSequenceBatch(rand([1, 12, 1, 20, 20], new Generator(8)), randint(0, 3, [1, 12], new Generator(9)), ones([1, 12], ScalarType.Int64))),
+            "MannFigures.InstanceCurves" => MannFigures.InstanceCurves(
+                [InstanceCurve.Of("MANN", [1, 2, 3], [[0.2, 0.6, 0.8], [0.4, 0.8, 1.0]]), InstanceCurve.Of("LSTM", [1, 2, 3], [[0.2, 0.4, 0.4], [0.2, 0.6, 0.6]])],
+                PublishedPaper.Load(Path.Combine(Papers, "santoro2016-mann", "published.json"))),
             _ => throw new ArgumentException(name),
         };
+    }
+
+    /// <summary>The memory heat maps of an untrained small MANN over one random 12-step episode.</summary>
+    private static Figure MannAddressing()
+    {
+        using var mann = new MetaNotebooks.Algorithms.Mann.Mann(new MetaNotebooks.Algorithms.Mann.MannOptions { Classes = 3, InputSize = 4, Hidden = 8, Slots = 16, Width = 4, Heads = 2 });
+        var labels = randint(0, 3, [1, 12], new Generator(6));
+        var (_, trace) = mann.Run(MetaNotebooks.Algorithms.Mann.SequenceInput.Build(rand([1, 12, 1, 2, 2], new Generator(7)), labels, 3), trace: true);
+        using var _ = trace!;
+        return MannFigures.Addressing(trace!);
     }
 
     /// <summary>A 3-way 2-shot episode of random 1×6×6 images, 2 queries per class.</summary>
