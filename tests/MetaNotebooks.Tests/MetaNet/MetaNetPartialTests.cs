@@ -1,9 +1,11 @@
 using MetaNotebooks.Algorithms.MetaNet;
 using MetaNotebooks.Cli;
 using MetaNotebooks.Cli.Commands;
+using MetaNotebooks.Data;
 using MetaNotebooks.Experiments;
 using MetaNotebooks.Models;
 using MetaNotebooks.Tasks;
+using MetaNotebooks.Tests.Data;
 using MetaNetLearner = MetaNotebooks.Algorithms.MetaNet.MetaNet;
 using F = MetaNotebooks.Torch.torch.nn.functional;
 
@@ -193,5 +195,61 @@ public class MetaNetPartialTests
     {
         var error = Assert.Throws<UsageException>(() => new ReproduceCommand().Run(args));
         Assert.Contains(message, error.Message);
+    }
+
+    /// <summary>Random 3×84×84 uint8 images, `perClass` per class, normalised like Mini-ImageNet: for fast runs of the experiment.</summary>
+    private static ClassIndexedDataset Tiny(string name, int classes, int perClass, ulong seed)
+    {
+        using var g = new Generator(seed);
+        var images = randint(0, 256, [classes * perClass, 3, 84, 84], g).to(ScalarType.Byte);
+        return new ClassIndexedDataset(name, images, Enumerable.Range(0, classes).Select(c => $"c{c}").ToArray(), Enumerable.Repeat(perClass, classes).ToArray(),
+                                       MiniImageNet.Normalizer(ImageNormalization.UnitRange));
+    }
+
+    private static MetricOmniglot TinyExperiment(int iterations, string dir)
+    {
+        var cell = MetaNetMiniImageNet.Cell(iterations, curveEvery: 2, curveEpisodes: 2);
+        var config = cell with
+        {
+            EvalEpisodes = 4, EvalQueries = 2,
+            Runs = [.. cell.Runs.Select(r => r with { Training = r.Training with { Queries = 2, ShowProgress = false, CurveEvery = 1 } })],
+        };
+        return new MetricOmniglot(config, run => new MetaNetLearner(MetaNetOptions.MiniImageNet with { Filters = 4, Seed = 5 }), dir);
+    }
+
+    /// <summary>
+    /// The cell's experiment on tiny random data: 10-way training, 5-way scoring through the test heads, the "1-shot" cell of
+    /// the Mini-ImageNet table, and a run stopped after 2 episodes that resumes to exactly the numbers of an uninterrupted
+    /// one (the checkpoint carries the batch-norm running averages, which the evaluation uses).
+    /// </summary>
+    [Fact]
+    public void TheCellsExperimentResumesToTheNumbersOfAnUninterruptedRun()
+    {
+        set_num_threads(1);
+        using var train = Tiny("tiny train", 10, 3, 1);
+        using var test = Tiny("tiny test", 6, 3, 2);
+        using var whole = new TempDirectory();
+        using var split = new TempDirectory();
+        var uninterrupted = TinyExperiment(4, whole.Path).Run(train, test, "whole", log: TextWriter.Null)!;
+        var first = TinyExperiment(2, split.Path);
+        Assert.NotNull(first.Run(train, test, "first", log: TextWriter.Null));
+        Assert.True(File.Exists(first.CheckpointPath(first.Config.Runs[0])));
+        var resumed = TinyExperiment(4, split.Path).Run(train, test, "second", log: TextWriter.Null)!;
+
+        const string slug = "10way";
+        Assert.Equal(4, resumed.Details![slug]!["iterations"]!.GetValue<int>());
+        foreach (var key in new[] { "per_episode_accuracy", "loss_curve", "accuracy_curve" })
+            Assert.Equal(uninterrupted.Details![slug]![key]!.ToJsonString(), resumed.Details[slug]![key]!.ToJsonString());
+        var cell = Assert.Single(resumed.Cells);
+        Assert.Equal(("miniimagenet", "MetaNet", "1-shot", 4), (cell.Table, cell.Method, cell.Column, cell.Count));
+        Assert.StartsWith("MetaNetPartial", cell.Budget);
+        Assert.Contains("4 episodes", cell.Budget);
+        Assert.Contains("10-way 1-shot 2-query", cell.Budget);
+        // The trained models are the same, batch-norm running averages included.
+        var a = load(TinyExperiment(4, whole.Path).ModelPath(first.Config.Runs[0]));
+        var b = load(first.ModelPath(first.Config.Runs[0]));
+        Assert.Contains("b.trunk.bn1.running_mean", a.Keys);
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        Assert.All(a.Keys, k => Assert.True(a[k].equal(b[k]), $"{k} differs after resuming"));
     }
 }
