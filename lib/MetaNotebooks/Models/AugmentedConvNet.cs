@@ -19,10 +19,15 @@ public sealed record WeightSet(IReadOnlyList<Tensor> Convs, Tensor Fc1, Tensor? 
 }
 
 /// <summary>
-/// MetaNet's Omniglot network (Munkhdalai &amp; Yu 2017; docs/metanet.md §3.1–§3.2): the base learner b and the
-/// embedding function u have this shape. Five blocks of [3×3 convolution, 64 filters, stride 1, padding 1, no bias;
-/// ReLU; 2×2 max-pool in ceil mode] take 1×28×28 to 64×1×1 (28→14→7→4→2→1; ceil mode is Chainer's
-/// <c>cover_all=True</c>, spec §1.4, without which 7→3→1→0), then fc1 [64, 64] and a head [n, 64], all without bias.
+/// MetaNet's networks (Munkhdalai &amp; Yu 2017; docs/metanet.md §3.1–§3.2, §7.1): the base learner b and the embedding
+/// function u have this shape. The Omniglot network (<c>MetaNetFull</c>, the defaults): five layer-augmented blocks of
+/// [3×3 convolution, 64 filters, stride 1, padding 1, no bias; ReLU; 2×2 max-pool in ceil mode] take 1×28×28 to 64×1×1
+/// (28→14→7→4→2→1; ceil mode is Chainer's <c>cover_all=True</c>, spec §1.4, without which 7→3→1→0), then fc1 [64, 64]
+/// and a head [n, 64], all without bias. The Mini-ImageNet network (<c>MetaNetPartial</c>): a slow-only
+/// <see cref="BatchNormTrunk"/> of three blocks (32 filters, 3×84×84 → 32×11×11) in front of two layer-augmented blocks
+/// (11→6→3), then fc1 [288, 288] and a head [n, 288] (288 = 32·3·3, the flattened feature map, row-major).
+/// Only the augmented blocks, fc1 and the head take part in the meta-information and the fast weights; their inputs are
+/// the trunk's features (<see cref="Trunk"/>; the Omniglot network has none, so its features are the images).
 /// <para>
 /// Layer augmentation (spec §2.1–§2.2): every layer can run several weight branches on the same input and sum them:
 /// a hidden layer sums ReLU(branch) over the branches (ReLU(slow) + ReLU(fast)), the head sums the branches' logits
@@ -36,43 +41,71 @@ public sealed record WeightSet(IReadOnlyList<Tensor> Convs, Tensor Fc1, Tensor? 
 /// [M, G·C, H, W] (spec §10.3), grouped fc layers as bmm.
 /// </para>
 /// <para>
-/// Parameters, in order: conv1…conv5 weights, fc1 weight, then the head [ways, 64] if ways &gt; 0. An M-way episode
-/// with M ≠ ways uses an untrained test head [M, 64] (spec §7.3), made on first use from its own seed and M: not a
+/// Parameters, in order: the augmented blocks' conv weights (conv1…conv5; conv4, conv5 after a three-block trunk), fc1
+/// weight, the head [ways, D] if ways &gt; 0, then the trunk's. An M-way episode
+/// with M ≠ ways uses an untrained test head [M, D] (spec §7.3), made on first use from its own seed and M: not a
 /// parameter, so one trained model (and checkpoint) serves every M, and its initialisation does not depend on them.
 /// Initialisation as Chainer's defaults (spec §2.7): N(0, 1/fan_in).
 /// </para>
 /// </summary>
 public sealed class AugmentedConvNet : nn.Module
 {
+    /// <summary>The Omniglot network's (the default's) layer-augmented blocks.</summary>
     public const int Blocks = 5;
+    /// <summary>The Omniglot network's (the default's) image side.</summary>
     public const int ImageSize = 28;
     public int Filters { get; }
+    /// <summary>Layer-augmented conv blocks (5 for Omniglot, 2 for Mini-ImageNet).</summary>
+    public int AugmentedBlocks { get; }
+    /// <summary>D: the flattened features fc1 reads, filters × side² after every block (64 for Omniglot, 288 for Mini-ImageNet).</summary>
+    public int FeatureSize { get; }
+    /// <summary>The slow-only batch-norm front (Mini-ImageNet), or null (Omniglot).</summary>
+    public BatchNormTrunk? SlowTrunk { get; }
     /// <summary>Size of the head that training uses; 0: no head (u of MetaNet−).</summary>
     public int Ways { get; }
 
-    private readonly Tensor[] convs = new Tensor[Blocks];
+    private readonly Tensor[] convs;
     private readonly Tensor fc1;
     private readonly Tensor? head;
     private readonly ulong testHeadSeed;
     private readonly Dictionary<int, Tensor> testHeads = new();
 
     /// <param name="testHeadSeed">Seeds the untrained M-way test heads (with M), independently of `generator`.</param>
-    public AugmentedConvNet(int ways, Generator? generator = null, ScalarType? dtype = null, int filters = 64, int inChannels = 1, ulong testHeadSeed = 0)
+    /// <param name="trunkBlocks">Slow-only batch-norm blocks in front (<see cref="BatchNormTrunk"/>; 0: none, the Omniglot network).</param>
+    /// <param name="augmentedBlocks">Layer-augmented conv blocks after the trunk.</param>
+    /// <param name="imageSize">Side of the square input images (28 Omniglot, 84 Mini-ImageNet): fixes D.</param>
+    public AugmentedConvNet(int ways, Generator? generator = null, ScalarType? dtype = null, int filters = 64, int inChannels = 1, ulong testHeadSeed = 0,
+                            int trunkBlocks = 0, int augmentedBlocks = Blocks, int imageSize = ImageSize)
     {
-        if (ways < 0 || filters < 1 || inChannels < 1)
-            throw new ArgumentOutOfRangeException(nameof(ways), $"need ways ≥ 0 and filters, channels ≥ 1; got {ways}, {filters}, {inChannels}");
+        if (ways < 0 || filters < 1 || inChannels < 1 || trunkBlocks < 0 || augmentedBlocks < 1 || imageSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(ways),
+                $"AugmentedConvNet: need ways ≥ 0, filters, channels, augmented blocks, image size ≥ 1 and trunk blocks ≥ 0; got {ways}, {filters}, {inChannels}, {augmentedBlocks}, {imageSize}, {trunkBlocks}");
         Filters = filters;
         Ways = ways;
+        AugmentedBlocks = augmentedBlocks;
+        var side = BatchNormTrunk.OutputSize(imageSize, trunkBlocks + augmentedBlocks);
+        FeatureSize = checked(filters * side * side);
         this.testHeadSeed = testHeadSeed;
-        long c = inChannels;
-        for (var i = 0; i < Blocks; i++)
+        // The trunk draws first (block1_1…block1_3 come first in the authors' model); the Omniglot network draws as before.
+        if (trunkBlocks > 0) SlowTrunk = new BatchNormTrunk(trunkBlocks, inChannels, filters, generator, dtype);
+        long c = trunkBlocks > 0 ? filters : inChannels;
+        convs = new Tensor[augmentedBlocks];
+        for (var i = 0; i < augmentedBlocks; i++)
         {
-            convs[i] = RegisterParameter($"conv{i + 1}.weight", LeCunNormal([filters, c, 3, 3], generator, dtype));
+            convs[i] = RegisterParameter($"conv{trunkBlocks + i + 1}.weight", LeCunNormal([filters, c, 3, 3], generator, dtype));
             c = filters;
         }
-        fc1 = RegisterParameter("fc1.weight", LeCunNormal([filters, filters], generator, dtype));
-        if (ways > 0) head = RegisterParameter("head.weight", LeCunNormal([ways, filters], generator, dtype));
+        fc1 = RegisterParameter("fc1.weight", LeCunNormal([FeatureSize, FeatureSize], generator, dtype));
+        if (ways > 0) head = RegisterParameter("head.weight", LeCunNormal([ways, FeatureSize], generator, dtype));
+        if (SlowTrunk is not null) RegisterModule("trunk", SlowTrunk);
     }
+
+    /// <summary>
+    /// The trunk's features of a batch of images, the input of the augmented blocks (and of <see cref="Logits"/>,
+    /// <see cref="Key"/>, …): [B, C, H, W] → [B, filters, h, w] through the batch-norm trunk (one batch, so in training
+    /// mode its statistics are this batch's), or the images themselves when there is no trunk.
+    /// </summary>
+    public Tensor Trunk(Tensor images) => SlowTrunk is null ? images : SlowTrunk.forward(images);
 
     /// <summary>Chainer's default initialiser: N(0, 1/fan_in), fan_in = in-channels × kernel area or in-features.</summary>
     public static Tensor LeCunNormal(long[] shape, Generator? generator, ScalarType? dtype)
@@ -100,7 +133,7 @@ public sealed class AugmentedConvNet : nn.Module
             if (!testHeads.TryGetValue(ways, out var testHead))
             {
                 using var g = new Generator(unchecked(testHeadSeed * 1_000_003UL + (ulong)ways));
-                using var initial = LeCunNormal([ways, Filters], g, fc1.dtype);
+                using var initial = LeCunNormal([ways, FeatureSize], g, fc1.dtype);
                 // Meta-information needs its gradients (spec §7.3), but no optimiser ever sees it.
                 testHead = initial.to(fc1.device, copy: true).requires_grad_().DetachFromDisposeScope();
                 testHeads[ways] = testHead;
@@ -112,13 +145,13 @@ public sealed class AugmentedConvNet : nn.Module
     /// <summary>The slow weights as a branch, with the head for n-way episodes.</summary>
     public WeightSet Slow(int ways) => new(convs, fc1, HeadFor(ways));
 
-    /// <summary>The convolutional trunk with its branches summed per block: [B, C, 28, 28] → [B, F] or [G, M, …] → [G, M, F].</summary>
+    /// <summary>The augmented conv blocks with their branches summed per block: [B, C, H, W] → [B, D] or [G, M, …] → [G, M, D].</summary>
     public static Tensor Features(Tensor x, IReadOnlyList<WeightSet> branches)
     {
         using var scope = NewDisposeScope();
         var h = Grouped(x);
         long g = h.size(0), m = h.size(1);
-        for (var l = 0; l < Blocks; l++)
+        for (var l = 0; l < branches[0].Convs.Count; l++)
         {
             Tensor? sum = null;
             foreach (var b in branches)
@@ -137,7 +170,7 @@ public sealed class AugmentedConvNet : nn.Module
     /// How alive each branch is: for every branch and every hidden layer (the conv blocks, then fc1) the fraction of its
     /// pre-activations above 0, i.e. of the units whose ReLU passes anything (and any gradient) on, over the batch x,
     /// as the layer-augmented forward pass computes them (each layer's input is the sum of the branches of the layer
-    /// before). [branches, Blocks + 1]. A branch at 0 contributes nothing and learns nothing through that layer.
+    /// before). [branches, augmented blocks + 1]. A branch at 0 contributes nothing and learns nothing through that layer.
     /// </summary>
     public static Tensor ActiveFraction(Tensor x, IReadOnlyList<WeightSet> branches)
     {
@@ -150,9 +183,9 @@ public sealed class AugmentedConvNet : nn.Module
     /// What each branch does in each layer of the layer-augmented forward pass over the batch x (each layer's input is
     /// the sum of the branches of the layer before, as in <see cref="Logits"/>):
     /// <list type="bullet">
-    /// <item>ActiveFraction [branches, Blocks + 1]: per hidden layer (conv1…conv5, fc1) the fraction of the branch's
+    /// <item>ActiveFraction [branches, augmented blocks + 1]: per hidden layer (conv1…conv5, fc1) the fraction of the branch's
     /// pre-activations above 0 (see <see cref="ActiveFraction"/>);</item>
-    /// <item>OutputShare [branches, Blocks + 2]: per layer (conv1…conv5, fc1 and, when every branch has a head, the head)
+    /// <item>OutputShare [branches, augmented blocks + 2]: per layer (conv1…conv5, fc1 and, when every branch has a head, the head)
     /// the branch's share of the layer's output, Σ|yᵦ| / Σ_branches Σ|y|, with yᵦ the branch's ReLU output (its logits
     /// for the head) before the branches are summed; each column sums to 1 (0 where every branch outputs 0). Without
     /// heads the head column is 0.</item>
@@ -163,8 +196,9 @@ public sealed class AugmentedConvNet : nn.Module
         if (branches.Count == 0) throw new ArgumentException("AugmentedConvNet.BranchActivity: at least one branch.");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var active = new Tensor[Blocks + 1][];
-        var share = new Tensor[Blocks + 2][];
+        var blocks = branches[0].Convs.Count;
+        var active = new Tensor[blocks + 1][];
+        var share = new Tensor[blocks + 2][];
         static Tensor[] Shares(IReadOnlyList<Tensor> outputs)
         {
             var sizes = outputs.Select(y => y.abs().sum().to(ScalarType.Float64)).ToArray();
@@ -173,7 +207,7 @@ public sealed class AugmentedConvNet : nn.Module
         }
         var h = Grouped(x);
         long g = h.size(0), m = h.size(1);
-        for (var l = 0; l < Blocks; l++)
+        for (var l = 0; l < blocks; l++)
         {
             var outputs = new List<Tensor>();
             active[l] = new Tensor[branches.Count];
@@ -190,15 +224,15 @@ public sealed class AugmentedConvNet : nn.Module
         }
         var features = h.reshape(g, m, -1);
         var hidden = branches.Select(b => Fc(features, b.Fc1)).ToArray();
-        active[Blocks] = hidden.Select(z => (z > 0).to(ScalarType.Float64).mean()).ToArray();
+        active[blocks] = hidden.Select(z => (z > 0).to(ScalarType.Float64).mean()).ToArray();
         var relu = hidden.Select(z => z.relu()).ToArray();
-        share[Blocks] = Shares(relu);
+        share[blocks] = Shares(relu);
         if (branches.All(b => b.Head is not null))
         {
             var sum = relu.Aggregate((a, b) => a + b);
-            share[Blocks + 1] = Shares(branches.Select(b => Fc(sum, b.Head!)).ToArray());
+            share[blocks + 1] = Shares(branches.Select(b => Fc(sum, b.Head!)).ToArray());
         }
-        else share[Blocks + 1] = branches.Select(_ => zeros([], ScalarType.Float64)).ToArray();
+        else share[blocks + 1] = branches.Select(_ => zeros([], ScalarType.Float64)).ToArray();
         Tensor Table(Tensor[][] columns) =>
             stack(Enumerable.Range(0, branches.Count).Select(b => stack(columns.Select(c => c[b]).ToArray(), 0)).ToArray(), 0);
         var result = (Table(active).MoveToOuterDisposeScope(), Table(share).MoveToOuterDisposeScope());
@@ -233,7 +267,9 @@ public sealed class AugmentedConvNet : nn.Module
     protected override Tensor Forward(Tensor x, IReadOnlyList<Tensor> p)
     {
         if (Ways == 0) throw new InvalidOperationException("AugmentedConvNet without a head has no logits; use Key or Features.");
-        return Logits(x, [new WeightSet(p.Take(Blocks).ToArray(), p[Blocks], p[Blocks + 1])]);
+        var n = AugmentedBlocks;
+        var features = SlowTrunk is null ? x : SlowTrunk.forward(x, p.Skip(n + 2).ToArray());
+        return Logits(features, [new WeightSet(p.Take(n).ToArray(), p[n], p[n + 1])]);
     }
 
     /// <summary>[B, …] → [B, 1, …] (one example per group); [G, M, …] stays.</summary>

@@ -1,10 +1,13 @@
 using MetaNotebooks.Experiments;
 using MetaNotebooks.Tasks;
+using MetaNotebooks.Tests.Data;
+using Xunit.Abstractions;
 
 namespace MetaNotebooks.Tests.Metric;
 
-/// <summary>Matching networks with full-context embeddings on Mini-ImageNet: the cell's network and episodes. (No short real-data run yet, unlike the other cells: not yet verified to lift above chance within a test's budget.)</summary>
-public class MatchingMiniImageNetTests
+/// <summary>Matching networks with full-context embeddings on Mini-ImageNet: the cell's network and episodes, and short seeded training on the real images. One libtorch thread.</summary>
+[Collection(MiniImageNetSplitsCollection.Name)]
+public class MatchingMiniImageNetTests(MiniImageNetSplits data, ITestOutputHelper output)
 {
     [Fact]
     public void TheCellsNetworkReadsTheWholeEmbeddingWithFullContext()
@@ -30,5 +33,16 @@ public class MatchingMiniImageNetTests
         Assert.Equal((5, 1, 15), (one.Runs[0].Training.Ways, one.Runs[0].Training.Shots, one.Runs[0].Training.Queries));
         Assert.Equal([(5, 5)], five.Runs[0].Evaluations);
         Assert.Equal((600, 15), (five.EvalEpisodes, five.EvalQueries));
+    }
+
+    [RequiresDataFact(MiniImageNetSplits.TrainCsv, MiniImageNetSplits.TestCsv, MiniImageNetSplits.Images)]
+    public void ThreeHundredSeededEpisodesOnRealImagesScoreAboveChance()
+    {
+        // The cell's network (1,600-wide FCE LSTMs) and optimiser, on 5-way 1-shot episodes with 5 queries per class instead of 15.
+        // What it shows (seed 7, one thread): the loss per 50 episodes 1.892 → 1.563 → 1.499 → 1.494 → 1.504 → 1.484 (chance
+        // ln 5 = 1.609) and 30.45 ± 1.90% on the first 50 shared test episodes; ~20 CPU minutes (1 h 8 min on the loaded machine).
+        var learner = MetricMiniImageNet.NewMatching(7);
+        using var model = learner.Model;
+        ShortMiniImageNetTraining.LiftsAboveChance(learner, MetricMiniImageNet.Matching(1, 300).Runs[0].Training with { Queries = 5 }, data, output);
     }
 }

@@ -11,25 +11,32 @@ namespace MetaNotebooks.Cli.Bench.Benchmarks;
 // MetaNet (docs/metanet.md) has no PyTorch peer in ../shared/bench: no reference implementation exists outside the
 // authors' Chainer code, so these rows report our side only (Peer = null), with a breakdown of where the time goes.
 
-/// <summary>The episode of the authors' Omniglot script: 5-way 1-shot, 10 queries per class, on random 1×28×28 images.</summary>
+/// <summary>
+/// The episode of the authors' Omniglot script (5-way 1-shot, 10 queries per class, on random 1×28×28 images) or, with
+/// `miniImageNet`, of their Mini-ImageNet script (the MetaNetPartial model, 10-way 1-shot, 15 queries per class, on
+/// random 3×84×84 images).
+/// </summary>
 internal sealed class MetaNetBenchEpisode : IDisposable
 {
-    public const int Ways = 5;
-
-    public MetaNetBenchEpisode(BenchSettings s, bool batchedQueries = true)
+    public MetaNetBenchEpisode(BenchSettings s, bool batchedQueries = true, bool miniImageNet = false)
     {
         // Quick mode (the smoke test) shrinks the network and the query set: it checks that the benchmark runs, not its time.
-        Options = new MetaNetOptions { Ways = Ways, Filters = s.Pick(64, 8), Seed = 1, BatchedQueries = batchedQueries };
-        Queries = s.Pick(10, 2);
+        Options = miniImageNet
+            ? MetaNetOptions.MiniImageNet with { Filters = s.Pick(32, 4), Seed = 1, BatchedQueries = batchedQueries }
+            : new MetaNetOptions { Ways = 5, Filters = s.Pick(64, 8), Seed = 1, BatchedQueries = batchedQueries };
+        Ways = Options.Ways;
+        Queries = s.Pick(miniImageNet ? 15 : 10, 2);
         Learner = new MetaNet(Options);
         using var g = new Generator(3);
         var ys = tensor(Enumerable.Range(0, Ways).Select(i => (long)i).ToArray(), [1, Ways]);
         var yq = tensor(Enumerable.Range(0, Ways * Queries).Select(i => (long)(i / Queries)).ToArray(), [1, Ways * Queries]);
-        Batch = new TaskBatch(rand([1, Ways, 1, 28, 28], g), ys, rand([1, Ways * Queries, 1, 28, 28], g), yq);
+        long[] image = [Options.InChannels, Options.ImageSize, Options.ImageSize];
+        Batch = new TaskBatch(rand([1, Ways, .. image], g), ys, rand([1, Ways * Queries, .. image], g), yq);
         foreach (var t in new[] { Batch.SupportInputs, Batch.SupportTargets, Batch.QueryInputs, Batch.QueryTargets }) t.DetachFromDisposeScope();
     }
 
     public MetaNetOptions Options { get; }
+    public int Ways { get; }
     public int Queries { get; }
     public MetaNet Learner { get; }
     public TaskBatch Batch { get; }
@@ -62,8 +69,14 @@ public sealed class MetaNetEpisodeBenchmark : IBenchmark
 
     public Measurement RunOurs(BenchSettings s)
     {
-        using var outer = NewDisposeScope();
         using var episode = new MetaNetBenchEpisode(s);
+        return Time(s, episode);
+    }
+
+    /// <summary>The whole training episode, then its phases (shared with <see cref="MetaNetMiniImageNetEpisodeBenchmark"/>).</summary>
+    internal static Measurement Time(BenchSettings s, MetaNetBenchEpisode episode)
+    {
+        using var outer = NewDisposeScope();
         var metanet = episode.Learner;
         var parameters = metanet.Network.parameters();
         using var optimizer = new optim.Adam(parameters, MetaNetOptions.LearningRate);
@@ -77,7 +90,7 @@ public sealed class MetaNetEpisodeBenchmark : IBenchmark
         {
             using var scope = NewDisposeScope();
             optimizer.zero_grad();
-            using var loss = metanet.Loss(episode.Batch, MetaNetBenchEpisode.Ways);
+            using var loss = metanet.Loss(episode.Batch, episode.Ways);
             loss.backward();
             Step();
             loss.item<double>();
@@ -98,7 +111,7 @@ public sealed class MetaNetEpisodeBenchmark : IBenchmark
                 list.Add(now - start);
                 start = now;
             }
-            var info = metanet.Information(episode.Support, episode.SupportLabels, MetaNetBenchEpisode.Ways);
+            var info = metanet.Information(episode.Support, episode.SupportLabels, episode.Ways);
             Lap("meta-information");
             var (memoryConv, memoryFc) = metanet.Memory(info);
             Lap("m forward");
@@ -106,7 +119,7 @@ public sealed class MetaNetEpisodeBenchmark : IBenchmark
             Lap("d forward");
             var generated = new MetaNetFastWeights(memoryConv, memoryFc, task, null);
             var leaves = generated.Leaves();
-            var e = metanet.Queries(info, leaves, episode.Support, episode.QueryInputs, MetaNetBenchEpisode.Ways);
+            var e = metanet.Queries(info, leaves, episode.Support, episode.QueryInputs, episode.Ways);
             var loss = F.cross_entropy(e.Logits, episode.QueryLabels, reduction: nn.Reduction.Sum);
             loss.item<double>();
             Lap("query pass forward");
@@ -134,6 +147,28 @@ public sealed class MetaNetEpisodeBenchmark : IBenchmark
 }
 
 /// <summary>
+/// One training episode of the Mini-ImageNet model as <see cref="Experiments.MetaNetMiniImageNet"/> trains (the authors'
+/// train_mini_imagenet.py): MetaNetPartial (32 filters, batch-norm trunk, P_conv = 18,432, P_fc = 85,824), 10-way 1-shot
+/// with 15 queries per class (L = 150), <see cref="MetaNet.Loss"/>, backward, clip 10, Adam step; the same breakdown as
+/// <see cref="MetaNetEpisodeBenchmark"/>. What sizes a Mini-ImageNet training budget.
+/// </summary>
+public sealed class MetaNetMiniImageNetEpisodeBenchmark : IBenchmark
+{
+    public string Name => "metanet.miniimagenet.episode";
+
+    public string Measures => "one MetaNet Mini-ImageNet training episode (MetaNetPartial, 32 filters), 10-way 1-shot 15 queries per class, random 3×84×84: " +
+                              "MetaNet.Loss, backward, clip 10, Adam step; breakdown per phase (no PyTorch peer)";
+
+    public Measurement RunOurs(BenchSettings s)
+    {
+        using var episode = new MetaNetBenchEpisode(s, miniImageNet: true);
+        return MetaNetEpisodeBenchmark.Time(s, episode);
+    }
+
+    public PeerCommand? Peer(BenchSettings s) => null;
+}
+
+/// <summary>
 /// Step C of a MetaNet episode (docs/metanet.md §3.3, §10.3) with the memory and keys given: the attention of the 50
 /// queries over the 5 support keys, the read W*ⱼ = Σᵢ pⱼᵢ Mᵢ (148,032 + 4,416 coordinates per query) and b with slow and
 /// fast branches, the summed cross-entropy and its backward. Timed batched (one W* matrix, grouped convolutions with one
@@ -152,15 +187,15 @@ public sealed class MetaNetReadBenchmark : IBenchmark
         using var outer = NewDisposeScope();
         using var batched = new MetaNetBenchEpisode(s, batchedQueries: true);
         using var loop = new MetaNetBenchEpisode(s, batchedQueries: false);   // the same seed: the same parameters
-        var info = batched.Learner.Information(batched.Support, batched.SupportLabels, MetaNetBenchEpisode.Ways);
+        var info = batched.Learner.Information(batched.Support, batched.SupportLabels, batched.Ways);
         MetaNetFastWeights fast;
-        using (no_grad()) fast = batched.Learner.Generate(info, MetaNetBenchEpisode.Ways);
+        using (no_grad()) fast = batched.Learner.Generate(info, batched.Ways);
 
         Action Pass(MetaNetBenchEpisode e, List<Tensor>? logits = null) => () =>
         {
             using var scope = NewDisposeScope();
             var leaves = fast.Leaves();
-            var episode = e.Learner.Queries(info, leaves, e.Support, e.QueryInputs, MetaNetBenchEpisode.Ways);
+            var episode = e.Learner.Queries(info, leaves, e.Support, e.QueryInputs, e.Ways);
             var loss = F.cross_entropy(episode.Logits, e.QueryLabels, reduction: nn.Reduction.Sum);
             loss.backward();
             logits?.Add(episode.Logits.detach().MoveToOuterDisposeScope());

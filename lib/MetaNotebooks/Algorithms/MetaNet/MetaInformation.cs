@@ -55,7 +55,8 @@ public static class MetaInformation
 
     /// <summary>
     /// The gradient of each chunk's batch-mean loss, from per-example gradients [N, P] → [steps, P]: the mean of its
-    /// examples' gradients (the same thing, since the Omniglot model has no batch norm to couple them).
+    /// examples' gradients (the same thing: the layers differentiated have no batch norm to couple the examples; the
+    /// Mini-ImageNet model's batch-norm trunk runs once on the whole support batch before the chunks are split, spec §7.1).
     /// </summary>
     public static Tensor ChunkMeans(Tensor perExample, IReadOnlyList<(int Start, int Count)> chunks)
     {

@@ -23,6 +23,15 @@ namespace MetaNotebooks.Algorithms.MetaNet;
 /// only through b's slow branches, Z through M, Q through the attention, G through Q*. The Omniglot model has no batch
 /// norm or dropout: training and evaluation run the same function (evaluation still needs gradients for Steps A–B,
 /// which run under enable_grad).
+/// <para>
+/// The Mini-ImageNet model (<see cref="MetaNetArchitecture.Partial"/>, spec §7.1) runs the same steps on the features
+/// of each network's slow batch-norm trunk instead of the images: every step above that reads images calls the trunk
+/// once on its whole batch, as the authors' code (b: support set for ∇ᵢ, queries; u: support set for d's gradients,
+/// support set and queries for the keys), so in training mode batch norm normalises each of these batches with its own
+/// statistics and updates its running averages, and in evaluation mode uses the running averages. Only the augmented
+/// layers' gradients are meta-information (the trunk's features are data there); the trunks learn through the query
+/// pass (b) and the keys (u).
+/// </para>
 /// </summary>
 public sealed class MetaNet : IEpisodeLearner, IDisposable
 {
@@ -43,12 +52,23 @@ public sealed class MetaNet : IEpisodeLearner, IDisposable
     /// <summary>One episode: support x' [N, C, H, W] with labels y' [N] (0…n−1), queries [L, C, H, W].</summary>
     public MetaNetEpisode Run(Tensor supportInputs, Tensor supportLabels, Tensor queryInputs, int ways)
     {
+        CheckImages(supportInputs, "support");
+        CheckImages(queryInputs, "query");
         using var scope = NewDisposeScope();
         var information = Information(supportInputs, supportLabels, ways);
         var fast = Generate(information, ways);
         var episode = Queries(information, fast, supportInputs, queryInputs, ways);
         foreach (var t in episode.Tensors) t.MoveToOuterDisposeScope();
         return episode;
+    }
+
+    /// <summary>The model's networks read [B, C, S, S] images of its architecture only (1×28×28 Full, 3×84×84 Partial).</summary>
+    private void CheckImages(Tensor images, string what)
+    {
+        long[] expected = [Options.InChannels, Options.ImageSize, Options.ImageSize];
+        if (images.dim() != 4 || !images.shape[1..].SequenceEqual(expected))
+            throw new ArgumentException($"MetaNet ({Options.Architecture}): {what} images must be [B, {string.Join(", ", expected)}], got [{string.Join(", ", images.shape)}]; " +
+                                        $"the {MetaNetArchitecture.Full} model reads 1×28×28 Omniglot images, the {MetaNetArchitecture.Partial} model (MetaNetOptions.MiniImageNet) 3×84×84 Mini-ImageNet ones.");
     }
 
     /// <summary>
@@ -64,12 +84,13 @@ public sealed class MetaNet : IEpisodeLearner, IDisposable
         if (Options.TaskLevelFastWeights)
         {
             var embedding = net.Embedding.Slow(ways);
+            var features = MetaInformationFeatures(net.Embedding, supportInputs);
             Tensor convSteps, fcSteps;
             if (Options.EmbeddingLoss == EmbeddingLoss.CrossEntropy)
             {
                 // u's head gradient would feed d rows whose output is never used; d is coordinate-wise, so leaving them
                 // out changes no other row (spec §9.16).
-                var g = MetaInformation.PerExampleGradients(embedding, supportInputs, supportLabels, withHead: false);
+                var g = MetaInformation.PerExampleGradients(embedding, features, supportLabels, withHead: false);
                 var chunks = MetaInformation.Chunks((int)supportInputs.size(0), Options.TaskSteps);
                 convSteps = MetaInformation.ChunkMeans(net.ConvLayout.Flatten(g.Convs, leading: 1), chunks);
                 fcSteps = MetaInformation.ChunkMeans(g.Fc1.flatten(1), chunks);
@@ -77,7 +98,7 @@ public sealed class MetaNet : IEpisodeLearner, IDisposable
             else
             {
                 var sampled = MetaInformation.SamplePairs(supportLabels.ToArray<long>(), Options.ContrastivePairs, pairs);
-                var g = MetaInformation.PairGradients(embedding, supportInputs, sampled);
+                var g = MetaInformation.PairGradients(embedding, features, sampled);
                 convSteps = net.ConvLayout.Flatten(g.Convs, leading: 1);
                 fcSteps = g.Fc1.flatten(1);
             }
@@ -86,7 +107,7 @@ public sealed class MetaNet : IEpisodeLearner, IDisposable
         }
 
         var fcLayout = net.BaseFcLayout(ways);
-        var gradients = MetaInformation.PerExampleGradients(net.Base.Slow(ways), supportInputs, supportLabels);
+        var gradients = MetaInformation.PerExampleGradients(net.Base.Slow(ways), MetaInformationFeatures(net.Base, supportInputs), supportLabels);
         var exampleConv = net.ConvLayout.Flatten(gradients.Convs, leading: 1);
         var exampleFc = fcLayout.Flatten([gradients.Fc1, gradients.Head!], leading: 1);
         if (Options.BaseTaskFastWeights)
@@ -100,6 +121,17 @@ public sealed class MetaNet : IEpisodeLearner, IDisposable
         var information = new MetaNetInformation(LogAndSign.Apply(exampleConv), LogAndSign.Apply(exampleFc), taskConv, taskFc, baseTaskConv, baseTaskFc);
         foreach (var t in information.Tensors) t.MoveToOuterDisposeScope();
         return information;
+    }
+
+    /// <summary>
+    /// What a network's augmented layers read when its meta-information is taken: the trunk's features of the whole
+    /// support batch (spec §7.1: "run the trunk once on the support batch, then split"), as data; the images when it has
+    /// no trunk.
+    /// </summary>
+    private static Tensor MetaInformationFeatures(AugmentedConvNet net, Tensor supportInputs)
+    {
+        using var _ = no_grad();
+        return net.Trunk(supportInputs);
     }
 
     /// <summary>
@@ -119,10 +151,11 @@ public sealed class MetaNet : IEpisodeLearner, IDisposable
     /// </summary>
     public (Tensor Conv, Tensor Fc) Memory(MetaNetInformation information)
     {
-        var headCoordinates = information.ExampleFc.size(-2) - Network.Base.Fc1Weight.numel();   // n·F
-        if (headCoordinates < Options.Filters || headCoordinates % Options.Filters != 0)
-            throw new ArgumentException($"MetaNet.Memory: {information.ExampleFc.size(-2)} fc coordinates are not fc1's {Network.Base.Fc1Weight.numel()} plus an n-way head of {Options.Filters} per way.");
-        var ways = (int)(headCoordinates / Options.Filters);
+        var d = Network.Base.FeatureSize;
+        var headCoordinates = information.ExampleFc.size(-2) - Network.Base.Fc1Weight.numel();   // n·D
+        if (headCoordinates < d || headCoordinates % d != 0)
+            throw new ArgumentException($"MetaNet.Memory: {information.ExampleFc.size(-2)} fc coordinates are not fc1's {Network.Base.Fc1Weight.numel()} plus an n-way head of {d} per way.");
+        var ways = (int)(headCoordinates / d);
         return (Scaled(CoordinateMlp.Generate(Network.ExampleConv, information.ExampleConv), Network.ConvLayout),
                 Scaled(CoordinateMlp.Generate(Network.ExampleFc, information.ExampleFc), Network.BaseFcLayout(ways)));
     }
@@ -170,14 +203,17 @@ public sealed class MetaNet : IEpisodeLearner, IDisposable
         var net = Network;
         var embedding = net.Embedding.Slow(ways);
         IReadOnlyList<WeightSet> keyBranches = fast.Task is null ? [embedding] : [embedding, fast.Task];
-        var supportKeys = AugmentedConvNet.Key(supportInputs, keyBranches);
-        var queryKeys = AugmentedConvNet.Key(queryInputs, keyBranches);
+        // Separate trunk calls for the support set and the queries (spec §7.1: their own batch statistics in training).
+        var supportKeys = AugmentedConvNet.Key(net.Embedding.Trunk(supportInputs), keyBranches);
+        var queryKeys = AugmentedConvNet.Key(net.Embedding.Trunk(queryInputs), keyBranches);
+        // b's trunk sees the whole query batch at once, also in the authors' query-by-query loop (spec §9.15).
+        var queryFeatures = net.Base.Trunk(queryInputs);
         var slow = net.Base.Slow(ways);
         var fcLayout = net.BaseFcLayout(ways);
         var attention = CosineAttention.Weights(queryKeys, supportKeys);
         var logits = Options.BatchedQueries
-            ? QueriesBatched(queryInputs, slow, attention, fast.MemoryConv, fast.MemoryFc, fcLayout, fast.BaseTask)
-            : QueriesOneByOne(queryInputs, slow, queryKeys, supportKeys, fast.MemoryConv, fast.MemoryFc, fcLayout, fast.BaseTask);
+            ? QueriesBatched(queryFeatures, slow, attention, fast.MemoryConv, fast.MemoryFc, fcLayout, fast.BaseTask)
+            : QueriesOneByOne(queryFeatures, slow, queryKeys, supportKeys, fast.MemoryConv, fast.MemoryFc, fcLayout, fast.BaseTask);
         foreach (var t in new[] { logits, supportKeys, queryKeys, attention }) t.MoveToOuterDisposeScope();
         return new MetaNetEpisode(logits, supportKeys, queryKeys, attention, fast.MemoryConv, fast.MemoryFc,
                                   information.ExampleConv, information.ExampleFc, fast.Task, fast.BaseTask);

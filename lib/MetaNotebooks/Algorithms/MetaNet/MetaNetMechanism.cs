@@ -56,6 +56,7 @@ public sealed record MetaNetMechanism(
                                            long seed = EpisodeTrainer.EvaluationSeed)
     {
         if (episodes < 1) throw new ArgumentOutOfRangeException(nameof(episodes), episodes, "MetaNetMechanism needs at least one test episode.");
+        RequireFull(metanet);
         using var sampler = EpisodeTrainer.EvaluationEpisodes(test, ways, shots, queries, seed);
         var active = new double[HiddenLayers.Count];
         var share = new double[Layers.Count];
@@ -76,10 +77,17 @@ public sealed record MetaNetMechanism(
         return new MetaNetMechanism(active, share, with, without, withoutHidden);
     }
 
+    private static void RequireFull(MetaNet metanet)
+    {
+        if (metanet.Options.Architecture != MetaNetArchitecture.Full)
+            throw new NotSupportedException($"MetaNetMechanism measures the Omniglot model's layers ({string.Join(", ", HiddenLayers)}, head); this MetaNet is {metanet.Options.Architecture}.");
+    }
+
     /// <summary>One episode (a batch of one task): the fast branch's activity on its queries; its accuracy as it runs, without the fast weights, without the hidden layers' fast weights.</summary>
     public static ((double[] Active, double[] Share) Activity, double Accuracy, double AccuracyWithoutFastWeights, double AccuracyWithoutHiddenFastWeights) Episode(MetaNet metanet, TaskBatch batch, int ways)
     {
         if (batch.Count != 1) throw new ArgumentException($"MetaNetMechanism.Episode: one task at a time, got {batch.Count}.");
+        RequireFull(metanet);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var (xs, ys, xq, yq) = (batch.SupportInputs[0], batch.SupportTargets[0], batch.QueryInputs[0], batch.QueryTargets[0]);

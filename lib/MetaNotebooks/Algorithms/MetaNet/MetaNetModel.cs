@@ -5,8 +5,9 @@ using static MetaNotebooks.Torch.torch;
 namespace MetaNotebooks.Algorithms.MetaNet;
 
 /// <summary>
-/// Everything MetaNet trains (docs/metanet.md §3.1, §10.5), in one module for the optimiser and checkpoints:
-/// the base learner b (slow weights W) and the embedding function u (Q), both <see cref="AugmentedConvNet"/>s;
+/// Everything MetaNet trains (docs/metanet.md §3.1, §7.1, §10.5), in one module for the optimiser and checkpoints:
+/// the base learner b (slow weights W) and the embedding function u (Q), both <see cref="AugmentedConvNet"/>s (with a
+/// batch-norm trunk each in the Mini-ImageNet model: its γ, β are trained, its running averages are buffers);
 /// the example-level generators m_conv and m_fc (Z, <see cref="CoordinateMlp"/>); the task-level generators d_conv
 /// and d_fc (G, <see cref="CoordinateLstm"/>), absent in MetaNet−; and, for MetaNet+, b's own task-level generators.
 /// u's head exists only to give d its cross-entropy gradients and is never trained (spec §9.3).
@@ -21,8 +22,10 @@ public sealed class MetaNetModel : nn.Module
         using var g = new Generator((ulong)options.Seed);
         var uHeads = options.TaskLevelFastWeights && options.EmbeddingLoss == EmbeddingLoss.CrossEntropy;
         // Test heads (M-way after n-way training) come from their own seeds: b's and u's differ, and neither moves g.
-        Base = RegisterModule("b", new AugmentedConvNet(options.Ways, g, dtype, options.Filters, testHeadSeed: unchecked((ulong)options.Seed * 2 + 1)));
-        Embedding = RegisterModule("u", new AugmentedConvNet(uHeads ? options.Ways : 0, g, dtype, options.Filters, testHeadSeed: unchecked((ulong)options.Seed * 2 + 2)));
+        AugmentedConvNet Network(int ways, ulong testHeadSeed) =>
+            new(ways, g, dtype, options.Filters, options.InChannels, testHeadSeed, options.TrunkBlocks, options.AugmentedBlocks, options.ImageSize);
+        Base = RegisterModule("b", Network(options.Ways, unchecked((ulong)options.Seed * 2 + 1)));
+        Embedding = RegisterModule("u", Network(uHeads ? options.Ways : 0, unchecked((ulong)options.Seed * 2 + 2)));
         ExampleConv = RegisterModule("m_conv", CoordinateMlp.Create(g, dtype));
         ExampleFc = RegisterModule("m_fc", CoordinateMlp.Create(g, dtype));
         if (options.TaskLevelFastWeights)
@@ -56,11 +59,11 @@ public sealed class MetaNetModel : nn.Module
     /// <summary>MetaNet+'s d for b's fc1 and head.</summary>
     public CoordinateLstm? BaseTaskFc { get; }
 
-    /// <summary>The convolution group of b and of u (the same shapes): P_conv coordinates.</summary>
+    /// <summary>The convolution group of b and of u (the same shapes; the augmented blocks only): P_conv coordinates.</summary>
     public WeightLayout ConvLayout { get; }
 
-    /// <summary>b's fully connected group for n-way episodes: fc1 then the head, P_fc = F² + F·n coordinates.</summary>
-    public WeightLayout BaseFcLayout(int ways) => new([Base.Fc1Weight.shape, [ways, Options.Filters]]);
+    /// <summary>b's fully connected group for n-way episodes: fc1 then the head, P_fc = D² + D·n coordinates (D = <see cref="AugmentedConvNet.FeatureSize"/>).</summary>
+    public WeightLayout BaseFcLayout(int ways) => new([Base.Fc1Weight.shape, [ways, Base.FeatureSize]]);
 
     protected override Tensor Forward(Tensor input, IReadOnlyList<Tensor> parameters) =>
         throw new NotSupportedException("MetaNet works on whole episodes: use MetaNet.Run(support, labels, queries, ways).");

@@ -40,12 +40,48 @@ public enum FastWeightScale
     FanIn,
 }
 
+/// <summary>Which of the authors' models b and u are (docs/metanet.md §3, §7.1).</summary>
+public enum MetaNetArchitecture
+{
+    /// <summary>
+    /// <c>MetaNetFull</c>, the Omniglot model: "the whole model is fast-parameterized and layer-augmented". 1×28×28
+    /// input, five augmented blocks (64 filters), fc1 [64, 64], no batch norm.
+    /// </summary>
+    Full,
+    /// <summary>
+    /// <c>MetaNetPartial</c>, the Mini-ImageNet model: "only last few layers are fast-parameterized and layer-augmented".
+    /// 3×84×84 input, three slow-only batch-norm blocks (<see cref="Models.BatchNormTrunk"/>), then two augmented blocks
+    /// (32 filters), fc1 [288, 288]. Meta-information and fast weights cover only the augmented blocks, fc1 and the head
+    /// (P_conv = 18,432, P_fc = 82,944 + 288·n); each network's trunk runs once per batch (support, queries), so batch
+    /// norm sees the batch, and in evaluation mode it uses its running averages in every pass.
+    /// </summary>
+    Partial,
+}
+
 /// <summary>
 /// MetaNet's architecture and its variants (docs/metanet.md §3 for the Omniglot model, §8 for the ablations). Each
-/// variant is one option; the defaults are the released Omniglot model (<c>MetaNetFull</c>).
+/// variant is one option; the defaults are the released Omniglot model (<c>MetaNetFull</c>), <see cref="MiniImageNet"/>
+/// the released Mini-ImageNet one (<c>MetaNetPartial</c>).
 /// </summary>
 public sealed record MetaNetOptions
 {
+    /// <summary>
+    /// The authors' Mini-ImageNet model as train_mini_imagenet.py builds it (spec §6.3, §7.1): <c>MetaNetPartial</c> with
+    /// 32 filters, 10-way training heads and IT = 10 task steps (one support example per LSTM step for N ≤ 19).
+    /// </summary>
+    public static MetaNetOptions MiniImageNet => new() { Architecture = MetaNetArchitecture.Partial, Ways = 10, Filters = 32, TaskSteps = 10 };
+
+    public MetaNetArchitecture Architecture { get; init; } = MetaNetArchitecture.Full;
+
+    /// <summary>Input channels: 1 (Omniglot, Full) or 3 (Mini-ImageNet, Partial).</summary>
+    public int InChannels => Architecture == MetaNetArchitecture.Full ? 1 : 3;
+    /// <summary>Side of the square input images: 28 (Full) or 84 (Partial).</summary>
+    public int ImageSize => Architecture == MetaNetArchitecture.Full ? 28 : 84;
+    /// <summary>Slow-only batch-norm blocks in front of the augmented ones: 0 (Full) or 3 (Partial).</summary>
+    public int TrunkBlocks => Architecture == MetaNetArchitecture.Full ? 0 : 3;
+    /// <summary>Layer-augmented conv blocks: 5 (Full) or 2 (Partial).</summary>
+    public int AugmentedBlocks => Architecture == MetaNetArchitecture.Full ? 5 : 2;
+
     /// <summary>Adam's step size (spec §3.4, §6.1: α = 1e−3, β = (0.9, 0.999), ε = 1e−8, one episode per update).</summary>
     public const double LearningRate = 1e-3;
     /// <summary>Global gradient-norm clip before every Adam step (spec §3.4).</summary>
@@ -68,7 +104,7 @@ public sealed record MetaNetOptions
 
     public EmbeddingLoss EmbeddingLoss { get; init; } = EmbeddingLoss.CrossEntropy;
 
-    /// <summary>IT: the number of LSTM steps over the support set (5 for Omniglot, spec §3.3).</summary>
+    /// <summary>IT: the number of LSTM steps over the support set (5 for Omniglot, spec §3.3; 10 for Mini-ImageNet, §7.1).</summary>
     public int TaskSteps { get; init; } = 5;
 
     /// <summary>T: sampled pairs (LSTM steps) for the contrastive loss.</summary>
@@ -80,7 +116,7 @@ public sealed record MetaNetOptions
     /// <summary>All queries read memory and run b in one batch (spec §10.3); false: the authors' query-by-query loop.</summary>
     public bool BatchedQueries { get; init; } = true;
 
-    /// <summary>Convolution filters and embedding size (64 in the paper; smaller only for quick tests).</summary>
+    /// <summary>Convolution filters (64 for Omniglot, 32 for Mini-ImageNet; smaller only for quick tests).</summary>
     public int Filters { get; init; } = 64;
 
     /// <summary>Seeds the initialisation and the contrastive pair sampler.</summary>
@@ -103,6 +139,7 @@ public sealed record MetaNetOptions
     {
         if (Ways < 2) throw new ArgumentOutOfRangeException(nameof(Ways), Ways, "MetaNet needs at least 2 ways.");
         if (TaskSteps < 1 || ContrastivePairs < 1 || Filters < 1) throw new ArgumentException($"task steps, contrastive pairs and filters must be ≥ 1; got {TaskSteps}, {ContrastivePairs}, {Filters}.");
+        if (!Enum.IsDefined(Architecture)) throw new ArgumentOutOfRangeException(nameof(Architecture), Architecture, "architecture must be Full (Omniglot) or Partial (Mini-ImageNet).");
         if (!Enum.IsDefined(FastWeightScale)) throw new ArgumentOutOfRangeException(nameof(FastWeightScale), FastWeightScale, "fast-weight scale must be None or FanIn.");
         if (!TaskLevelFastWeights && EmbeddingLoss == EmbeddingLoss.Contrastive)
             throw new ArgumentException("the contrastive embedding loss feeds the task-level generator, which MetaNet− does not have.");
