@@ -60,6 +60,15 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial int mn_cuda_device_count();
     [LibraryImport(Lib)] internal static partial int mn_cuda_is_available();
 
+    // distributed.cpp
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial IntPtr mn_pg_new(string host, int port, int rank, int worldSize, long timeoutMs, string prefix, out IntPtr group);
+    [LibraryImport(Lib)] internal static partial IntPtr mn_pg_store_port(IntPtr group, out int port);
+    [LibraryImport(Lib)] internal static partial void mn_pg_free(IntPtr group);
+    [LibraryImport(Lib)] internal static partial IntPtr mn_pg_all_reduce(IntPtr group, IntPtr t, int op);
+    [LibraryImport(Lib)] internal static partial IntPtr mn_pg_broadcast(IntPtr group, IntPtr t, int root);
+    [LibraryImport(Lib)] internal static partial IntPtr mn_pg_all_gather(IntPtr group, IntPtr t, out IntPtr result);
+    [LibraryImport(Lib)] internal static partial IntPtr mn_pg_barrier(IntPtr group);
+
     // memory.cpp
     [LibraryImport(Lib)] internal static partial long* mn_cpu_allocated_bytes();
 

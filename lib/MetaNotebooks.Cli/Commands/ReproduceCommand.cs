@@ -47,7 +47,12 @@ public sealed class ReproduceCommand : ICommand
         torch.set_num_threads(threads);
         _ = ResultFile.CodeCommit; // described now, before the run rewrites tracked result files
         var command = "./mn reproduce" + (args.Length > 0 ? " " + string.Join(" ", args) : "");
-        var context = new ReproductionContext(RepositoryRoot.Find(), command, Interrupt.Token) { Force = force };
+        // One of several ranks when `mn launch` started this process (torchrun's environment); alone otherwise.
+        if (Training.DataParallel.LaunchedWorldSize() > 1 && !experiment.SupportsDataParallel)
+            throw new UsageException($"{name} does not train data-parallel yet: run it without `mn launch` (data-parallel: " +
+                                     string.Join(", ", Experiments.Values.Where(e => e.SupportsDataParallel).Select(e => e.Name).Order()) + ").");
+        using var parallel = Training.DataParallel.FromEnvironment();
+        var context = new ReproductionContext(RepositoryRoot.Find(), command, Interrupt.Token) { Force = force, Parallel = parallel };
         try { return experiment.Run(options, context); }
         finally { context.RecordStop(); }   // a run stopped before its result is still listed in the run's invocations
     }

@@ -29,6 +29,12 @@ public interface IReproduction
     /// <summary>papers/&lt;paper-id&gt;.</summary>
     string PaperId { get; }
 
+    /// <summary>
+    /// Whether it trains data-parallel when `mn launch` starts it on several ranks (each rank a share of every meta-batch).
+    /// Others refuse to run under the launcher rather than train N independent copies.
+    /// </summary>
+    bool SupportsDataParallel => false;
+
     /// <summary>One line for the list of experiments.</summary>
     string Summary { get; }
 
@@ -47,6 +53,14 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
 {
     /// <summary>--force: publish even a run less complete than the committed one, and let --restart delete committed checkpoints.</summary>
     public bool Force { get; init; }
+
+    /// <summary>
+    /// The process group when `mn launch` started this process as one of several ranks (null alone). Only rank 0 writes:
+    /// the other ranks' Restart, Publish and RecordStop do nothing.
+    /// </summary>
+    public Training.DataParallel? Parallel { get; init; }
+
+    private bool Writes => Parallel?.IsWriter ?? true;
 
     /// <summary>When the run started: the files of results/ written since then are this run's.</summary>
     public DateTime StartedUtc { get; init; } = DateTime.UtcNow;
@@ -71,7 +85,7 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
         // With the paper's published.json, so that whatever reads the folder as a paper's (its README, the side-by-side
         // table) works there as in papers/.
         var published = Path.Combine(PublishedDirectory(paperId), "published.json");
-        if (File.Exists(published)) AtomicFile.WriteAllText(Path.Combine(scratch, "published.json"), File.ReadAllText(published));
+        if (Writes && File.Exists(published)) AtomicFile.WriteAllText(Path.Combine(scratch, "published.json"), File.ReadAllText(published));
         return scratch;
     }
 
@@ -95,6 +109,7 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
     /// </remarks>
     public void Restart(bool restart, params IEnumerable<string> checkpointPaths)
     {
+        if (!Writes) return;
         var paths = checkpointPaths.ToList();
         if (paths.Count > 0)
         {
@@ -125,6 +140,7 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
             Finished = running ? null : result?.Finished ?? DateTimeOffset.UtcNow,
             WallSeconds = running ? null : result?.WallSeconds ?? Math.Round((DateTime.UtcNow - started).TotalSeconds, 1),
             Threads = result?.Threads ?? Torch.torch.get_num_threads(),
+            WorldSize = result?.WorldSize ?? (Parallel is { WorldSize: > 1 } p ? p.WorldSize : null),
             Machine = result?.Machine ?? ResultFile.DescribeMachine(),
             Progress = result is null ? null : ResultGuard.Progress(result),
             Outcome = outcome,
@@ -149,6 +165,7 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
     /// </summary>
     public void RecordStop()
     {
+        if (!Writes) return;
         if (historyPath is null || earlier is null) return;
         InvocationHistory.Save(historyPath, [.. earlier, ThisInvocation(Invocation.Outcomes.Stopped, null)]);
         (historyPath, earlier) = (null, null);
@@ -169,6 +186,7 @@ public sealed record ReproductionContext(string RepositoryRoot, string Command, 
     /// </summary>
     public bool Publish(string paperId, ResultFile result, string resultPath)
     {
+        if (!Writes) return false;
         var paperDir = PublishedDirectory(paperId);
         var publishedPath = Path.Combine(paperDir, "results", Path.GetFileName(resultPath));
         // Every invocation that made the result goes into it, and beside the checkpoint for the next one to continue.

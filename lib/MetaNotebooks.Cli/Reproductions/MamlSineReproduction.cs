@@ -9,6 +9,7 @@ public sealed class MamlSineReproduction : IReproduction
 {
     public string Name => MamlSine.ExperimentName;
     public string PaperId => MamlSine.PaperId;
+    public bool SupportsDataParallel => true;
     public string Summary => "MAML, first-order MAML and the pretrained baseline on sine regression (Finn et al. 2017, §5.1)";
 
     public string OptionsHelp => """
@@ -43,7 +44,7 @@ public sealed class MamlSineReproduction : IReproduction
         try { config.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
 
-        var run = new MamlSine(config, context.PaperDirectory(PaperId)) { CheckpointDirectory = context.CheckpointDirectory(PaperId, restart) };
+        var run = new MamlSine(config, context.PaperDirectory(PaperId)) { CheckpointDirectory = context.CheckpointDirectory(PaperId, restart), Parallel = context.Parallel };
         context.Restart(restart, Enum.GetValues<SineMethod>().Select(run.CheckpointPath));
         Console.Error.WriteLine($"Reproducing {Name}: {config.Iterations:N0} iterations × 3 learners, meta-batch {config.MetaBatch}, K = {config.K}, " +
                                 $"{(config.Batched ? "batched" : "per-task loop")}, {torch.get_num_threads()} thread(s), seed {config.Seed}, init: {config.Init}.");

@@ -94,6 +94,14 @@ public sealed class MamlSine(MamlSineConfig config, string outputDirectory)
     /// same command resumes a committed one) while the results are written to a scratch folder first.
     /// </summary>
     public string CheckpointDirectory { get; init; } = Path.Combine(outputDirectory, "checkpoints");
+
+    /// <summary>
+    /// Data-parallel training (`mn launch --nproc N`): each rank meta-trains on its share of every meta-batch and the ranks
+    /// sum their gradients, which gives the single-process meta-gradient (<see cref="DataParallel"/>). Every rank
+    /// evaluates (600 sine tasks cost seconds); only rank 0 writes models and the result.
+    /// </summary>
+    public DataParallel? Parallel { get; init; }
+    private bool Writes => Parallel?.IsWriter ?? true;
     public string CheckpointPath(SineMethod m) => Path.Combine(CheckpointDirectory, $"{ExperimentName}-{Slug(m)}.mntd");
     public string ModelPath(SineMethod m) => Path.Combine(outputDirectory, "results", $"{ExperimentName}-{Slug(m)}.model.mntd");
     public string ResultPath => Path.Combine(outputDirectory, "results", $"{ExperimentName}.json");
@@ -124,6 +132,7 @@ public sealed class MamlSine(MamlSineConfig config, string outputDirectory)
         var loop = new TrainingLoop($"{MethodName(method),-16}", model, optimizer, Config.Iterations, CheckpointPath(method))
         {
             ShowProgress = showProgress,
+            Parallel = Parallel,
             Settings = $"{MethodName(method)}; {Config.Init}; meta-batch {Config.MetaBatch}; K {Config.K}; {Config.InnerSteps} inner step(s) of {Config.InnerLearningRate:g6}; " +
                        $"meta learning rate {Config.MetaLearningRate:g6}; seed {Config.Seed}",
         };
@@ -131,13 +140,13 @@ public sealed class MamlSine(MamlSineConfig config, string outputDirectory)
         {
             tasks.Reseed(Config.Seed * 1_000_003 + i);
             using var batch = tasks.Sample(Config.MetaBatch);
-            if (method == SineMethod.Pretrained) return PretrainedLoss(model, batch);
-            return Config.Batched ? maml.MetaLossBatched(batch) : maml.MetaLoss(batch);
+            return Parallel is null ? MetaLoss(batch) : Parallel.LossShare(batch, MetaLoss);
         }, cancel);
         tasks.Dispose();
+        Tensor MetaLoss(TaskBatch b) => method == SineMethod.Pretrained ? PretrainedLoss(model, b) : Config.Batched ? maml.MetaLossBatched(b) : maml.MetaLoss(b);
         // Only a finished learner is the published model: an interrupted one lives in its checkpoint, and saving it here
         // would put a half-trained model beside a result file that describes the finished run.
-        if (outcome.Completed) save(model.state_dict(), ModelPath(method));
+        if (outcome.Completed && Writes) save(model.state_dict(), ModelPath(method));
         return (model, outcome);
     }
 
@@ -215,9 +224,9 @@ public sealed class MamlSine(MamlSineConfig config, string outputDirectory)
         {
             Experiment = ExperimentName, Paper = PaperId, Command = command, Finished = DateTimeOffset.UtcNow,
             WallSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1), Threads = get_num_threads(), Machine = ResultFile.DescribeMachine(),
-            Seed = Config.Seed, Config = Config.ToJson(), Cells = cells, Details = details,
+            WorldSize = Parallel?.WorldSize, Seed = Config.Seed, Config = Config.ToJson(), Cells = cells, Details = details,
         };
-        result.Save(ResultPath);
+        if (Writes) result.Save(ResultPath);
         return result;
     }
 

@@ -17,6 +17,8 @@ public sealed record Invocation
     public DateTimeOffset? Finished { get; init; }
     public double? WallSeconds { get; init; }
     public int? Threads { get; init; }
+    /// <summary>Processes that ran it together (`mn launch --nproc N`); null: one.</summary>
+    public int? WorldSize { get; init; }
     public string? Machine { get; init; }
     /// <summary>How far each model had got when the invocation ended: "iterations" → 2178, "1shot.iterations" → 9926 (see <see cref="ResultGuard.Progress"/>).</summary>
     public IReadOnlyDictionary<string, long>? Progress { get; init; }

@@ -24,6 +24,8 @@ public sealed record ResultFile
     public required DateTimeOffset Finished { get; init; }
     public required double WallSeconds { get; init; }
     public required int Threads { get; init; }
+    /// <summary>Processes that trained it together (`mn launch --nproc N`), each with <see cref="Threads"/> threads; null: one.</summary>
+    public int? WorldSize { get; init; }
     public required string Machine { get; init; }
     public required long Seed { get; init; }
     public required JsonObject Config { get; init; }
@@ -39,7 +41,7 @@ public sealed record ResultFile
     public Invocation LastInvocation() => new()
     {
         Command = Command, Commit = Commit, Started = Finished - TimeSpan.FromSeconds(WallSeconds), Finished = Finished, WallSeconds = WallSeconds,
-        Threads = Threads, Machine = Machine, Progress = ResultGuard.Progress(this), Outcome = Invocation.Outcomes.Result,
+        Threads = Threads, WorldSize = WorldSize, Machine = Machine, Progress = ResultGuard.Progress(this), Outcome = Invocation.Outcomes.Result,
     };
 
     /// <summary>

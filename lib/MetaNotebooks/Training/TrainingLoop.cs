@@ -26,6 +26,12 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
     /// report one run's model under another's settings. Null: not checked.
     /// </summary>
     public string? Settings { get; init; }
+    /// <summary>
+    /// Data-parallel training (<see cref="DataParallel"/>): the step returns this rank's share of the loss (already scaled
+    /// by its share of the tasks); the loop sums losses and gradients over ranks, stops all ranks at one iteration, and
+    /// only rank 0 shows progress and writes checkpoints. Every rank resumes from the same checkpoint file.
+    /// </summary>
+    public DataParallel? Parallel { get; init; }
 
     public TrainingOutcome Run(Func<int, Tensor> step, CancellationToken cancel = default)
     {
@@ -37,9 +43,10 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
         var (start, curve, previousSeconds, windowSum, windowCount) = Resume();
         var clock = Stopwatch.StartNew();
         var lastCheckpoint = clock.Elapsed;
-        var progress = ShowProgress ? new ProgressBar(name, iterations, start) : null;
+        var writer = Parallel?.IsWriter ?? true;
+        var progress = ShowProgress && writer ? new ProgressBar(name, iterations, start) : null;
         var i = start;
-        for (; i < iterations && !cancel.IsCancellationRequested; i++)
+        for (; i < iterations && !Stops(cancel); i++)
         {
             double loss;
             using (var scope = NewDisposeScope())
@@ -47,9 +54,12 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
                 optimizer.zero_grad();
                 using var l = step(i);
                 loss = l.item<double>();
+                // Summed before the check, so that every rank sees the same number and stops together.
+                if (Parallel is not null) loss = Parallel.Sum(loss);
                 if (!double.IsFinite(loss))
                     throw new InvalidOperationException($"{name}: the loss became {loss} at iteration {i + 1}; lower the learning rate or check the data (the last checkpoint is kept).");
                 l.backward();
+                Parallel?.SumGradients(model.parameters());
                 BeforeStep?.Invoke();
                 optimizer.step();
             }
@@ -60,18 +70,22 @@ public sealed class TrainingLoop(string name, nn.Module model, optim.Optimizer o
                 (windowSum, windowCount) = (0, 0);
             }
             progress?.Report(i + 1, $"loss {(curve.Count > 0 ? curve[^1] : loss):0.000}");
-            if (checkpointPath != null && clock.Elapsed - lastCheckpoint > CheckpointInterval)
+            if (checkpointPath != null && writer && clock.Elapsed - lastCheckpoint > CheckpointInterval)
             {
                 Save(i + 1, curve, windowSum, windowCount, previousSeconds + clock.Elapsed.TotalSeconds);
                 lastCheckpoint = clock.Elapsed;
             }
         }
         var seconds = previousSeconds + clock.Elapsed.TotalSeconds;
-        if (checkpointPath != null) Save(i, curve, windowSum, windowCount, seconds);
+        if (checkpointPath != null && writer) Save(i, curve, windowSum, windowCount, seconds);
         if (i >= iterations) progress?.Finish($"loss {(curve.Count > 0 ? curve[^1] : double.NaN):0.000}");
-        else Console.Error.WriteLine($"\n{name}: stopped at iteration {i:N0} of {iterations:N0}; checkpoint saved to {checkpointPath}. Run the same command again to resume.");
+        else if (writer) Console.Error.WriteLine($"\n{name}: stopped at iteration {i:N0} of {iterations:N0}; checkpoint saved to {checkpointPath}. Run the same command again to resume.");
         return new TrainingOutcome(i, i >= iterations, curve, CurveEvery, seconds);
     }
+
+    /// <summary>Whether to stop before the next iteration; with several ranks, whether any of them stops.</summary>
+    private bool Stops(CancellationToken cancel) =>
+        Parallel is null ? cancel.IsCancellationRequested : Parallel.AnyStops(cancel.IsCancellationRequested);
 
     private (int start, List<double> curve, double seconds, double windowSum, int windowCount) Resume()
     {
