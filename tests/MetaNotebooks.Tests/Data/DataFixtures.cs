@@ -18,6 +18,25 @@ public sealed class RequiresDataFactAttribute : FactAttribute
     }
 }
 
+/// <summary>
+/// A real-data check too long for every run of the suite (CI must finish in 30 minutes on 2 cores): skipped, with its cost
+/// and how to run it, unless MN_SLOW_TESTS=1 (`MN_SLOW_TESTS=1 ./mn test`). Its doc comment records what it showed when last run.
+/// </summary>
+public sealed class SlowRequiresDataFactAttribute : FactAttribute
+{
+    public const string Variable = "MN_SLOW_TESTS";
+
+    public SlowRequiresDataFactAttribute(int cpuMinutes, params string[] files)
+    {
+        var paths = DataPaths.Default;
+        var missing = files.Where(f => paths.TryFind(f) is null).ToArray();
+        if (missing.Length > 0)
+            Skip = $"needs {string.Join(", ", missing)}, not found in {string.Join(" or ", paths.Roots.Select(r => r.Directory))}";
+        else if (Environment.GetEnvironmentVariable(Variable) != "1")
+            Skip = $"about {cpuMinutes} CPU minutes: runs with {Variable}=1 (e.g. `{Variable}=1 ./mn test`)";
+    }
+}
+
 /// <summary>Omniglot with the default options, loaded once per test run (from data/cache, built there if absent).</summary>
 public sealed class OmniglotFixture : IDisposable
 {

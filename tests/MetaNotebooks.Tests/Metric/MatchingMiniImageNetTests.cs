@@ -35,7 +35,7 @@ public class MatchingMiniImageNetTests(MiniImageNetSplits data, ITestOutputHelpe
         Assert.Equal((600, 15), (five.EvalEpisodes, five.EvalQueries));
     }
 
-    [RequiresDataFact(MiniImageNetSplits.TrainCsv, MiniImageNetSplits.TestCsv, MiniImageNetSplits.Images)]
+    [SlowRequiresDataFact(20, MiniImageNetSplits.TrainCsv, MiniImageNetSplits.TestCsv, MiniImageNetSplits.Images)]
     public void ThreeHundredSeededEpisodesOnRealImagesScoreAboveChance()
     {
         // The cell's network (1,600-wide FCE LSTMs) and optimiser, on 5-way 1-shot episodes with 5 queries per class instead of 15.
