@@ -40,18 +40,26 @@ public static class LearnedUpdate
     public static MetaLearnerState Train(MetaLearnerLstm metaLearner, Tensor x, Tensor y, LearnedUpdateOptions options, bool createGraph, List<(double[] Input, double[] Forget)>? trace = null)
     {
         options.Validate(x.size(0));
-        var batches = x.size(0) / options.BatchSize;
         using var scope = NewDisposeScope();
         var state = metaLearner.Start();
-        for (var t = 0; t < options.Steps; t++)
-        {
-            using var stepScope = NewDisposeScope();
-            var rows = arange(t % batches, x.size(0), batches);
-            var (loss, gradient) = LossAndGradient(metaLearner, state.Parameters, x.index_select(0, rows), y.index_select(0, rows));
-            using (createGraph ? null : no_grad())
-                state = metaLearner.Step(state, loss, gradient).MoveToOuterDisposeScope();
-            if (trace is not null) trace.Add((LayerMeans(metaLearner.Layout, state.Input), LayerMeans(metaLearner.Layout, state.Forget)));
-        }
+        for (var t = 0; t < options.Steps; t++) state = Next(metaLearner, state, x, y, options, createGraph, trace);
+        return state.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Update t + 1 (t = state.Steps): the learner's loss and gradient at θ_t on mini-batch t mod (S/B) of the support set,
+    /// then the meta-learner's step. The new state is moved to the caller's dispose scope.
+    /// </summary>
+    private static MetaLearnerState Next(MetaLearnerLstm metaLearner, MetaLearnerState state, Tensor x, Tensor y, LearnedUpdateOptions options, bool createGraph,
+                                         List<(double[] Input, double[] Forget)>? trace)
+    {
+        using var scope = NewDisposeScope();
+        var batches = x.size(0) / options.BatchSize;
+        var rows = arange(state.Steps % batches, x.size(0), batches);
+        var (loss, gradient) = LossAndGradient(metaLearner, state.Parameters, x.index_select(0, rows), y.index_select(0, rows));
+        using (createGraph ? null : no_grad())
+            state = metaLearner.Step(state, loss, gradient);
+        if (trace is not null) trace.Add((LayerMeans(metaLearner.Layout, state.Input), LayerMeans(metaLearner.Layout, state.Forget)));
         return state.MoveToOuterDisposeScope();
     }
 
@@ -87,16 +95,37 @@ public static class LearnedUpdate
     }
 
     /// <summary>Query accuracy (0…1) of each task of the batch after the learner is trained on its support set by the meta-learner.</summary>
-    public static double[] Accuracy(MetaLearnerLstm metaLearner, TaskBatch batch, LearnedUpdateOptions options, List<(double[] Input, double[] Forget)>? trace = null)
+    public static double[] Accuracy(MetaLearnerLstm metaLearner, TaskBatch batch, LearnedUpdateOptions options, List<(double[] Input, double[] Forget)>? trace = null) =>
+        AccuracyAfterUpdates(metaLearner, batch, options, [options.Steps], trace)[0];
+
+    /// <summary>
+    /// Query accuracy (0…1) of each task after each of `updates` (0: at c_0) of the T updates: [updates.Count][tasks]. No
+    /// graph is kept (evaluation); with `trace`, the gates' layer means of every update are recorded.
+    /// </summary>
+    public static double[][] AccuracyAfterUpdates(MetaLearnerLstm metaLearner, TaskBatch batch, LearnedUpdateOptions options, IReadOnlyList<int> updates,
+                                                  List<(double[] Input, double[] Forget)>? trace = null)
     {
-        var accuracy = new double[batch.Count];
+        if (updates.Count == 0 || updates.Any(u => u < 0 || u > options.Steps) || !updates.SequenceEqual(updates.Distinct().Order()))
+            throw new ArgumentException($"updates must be distinct, increasing and within 0…{options.Steps}, got [{string.Join(", ", updates)}]", nameof(updates));
+        var accuracy = updates.Select(_ => new double[batch.Count]).ToArray();
         for (var i = 0; i < batch.Count; i++)
         {
             using var scope = NewDisposeScope();
-            var state = Train(metaLearner, batch.SupportInputs[i], batch.SupportTargets[i], options, createGraph: false, trace);
-            using var _ = no_grad();
-            var logits = metaLearner.Learner.forward(batch.QueryInputs[i], metaLearner.Layout.Unflatten(state.Parameters));
-            accuracy[i] = logits.argmax(-1).eq(batch.QueryTargets[i]).to(ScalarType.Float64).mean().item<double>();
+            var (x, y, xq, yq) = (batch.SupportInputs[i], batch.SupportTargets[i], batch.QueryInputs[i], batch.QueryTargets[i]);
+            options.Validate(x.size(0));
+            var state = metaLearner.Start();
+            for (var t = 0; ; t++)
+            {
+                if (updates.ToList().IndexOf(t) is var k and >= 0)
+                {
+                    using var _ = no_grad();
+                    using var logits = metaLearner.Learner.forward(xq, metaLearner.Layout.Unflatten(state.Parameters));
+                    using var correct = logits.argmax(-1).eq(yq).to(ScalarType.Float64);
+                    accuracy[k][i] = correct.mean().item<double>();
+                }
+                if (t == updates[^1]) break;
+                state = Next(metaLearner, state, x, y, options, createGraph: false, trace);
+            }
         }
         return accuracy;
     }
