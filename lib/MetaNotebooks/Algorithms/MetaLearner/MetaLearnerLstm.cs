@@ -60,7 +60,7 @@ public sealed class MetaLearnerLstm : nn.Module
     public nn.Module Learner { get; }
     public ParameterLayout Layout { get; }
 
-    /// <summary>A meta-learner for `learner`, whose current parameters become c_0.</summary>
+    /// <summary>A meta-learner for `learner` (which it then owns and disposes), whose current parameters become c_0.</summary>
     public MetaLearnerLstm(nn.Module learner, Generator? generator = null, ScalarType? dtype = null)
     {
         Learner = learner;
@@ -129,6 +129,13 @@ public sealed class MetaLearnerLstm : nn.Module
         var input = p[6].unsqueeze(1).addmm(p[5], cat([h, theta, state.Input], 0)).sigmoid();
         var next = Update(state.Parameters, g, forget.squeeze(0), input.squeeze(0));
         return new MetaLearnerState(next, h, c, forget, input, state.Steps + 1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Frees the meta-learner's parameters and the learner it owns.</summary>
+    public override void Dispose()
+    {
+        Learner.Dispose();
+        base.Dispose();
     }
 
     /// <summary>The learner at the learned initial parameters c_0 (the meta-learner as a model before any update).</summary>
