@@ -65,10 +65,16 @@ public sealed class MamlMiniImageNet(MamlMiniImageNetConfig config, string outpu
         return MamlConvNet.MiniImageNet(Config.Ways, g, filters: Config.Filters, imageSize: Config.ImageSize);
     }
 
-    protected override ClassIndexedDataset Split(string split)
+    protected override ClassIndexedDataset Split(string split) => LoadSplit(split, Config.ImageSize, paths, log);
+
+    /// <summary>
+    /// A Mini-ImageNet split with pixels x / 255 (the paper's code), at `imageSize` (84: as stored; smaller only for quick
+    /// tests). Also the meta-learner LSTM's data (<see cref="MetaLearnerMiniImageNet"/>).
+    /// </summary>
+    public static ClassIndexedDataset LoadSplit(string split, int imageSize, DataPaths? paths = null, TextWriter? log = null)
     {
         var data = MiniImageNet.Load(split, ImageNormalization.UnitRange, paths, log);
-        if (Config.ImageSize == MiniImageNet.ImageSize) return data;
+        if (imageSize == MiniImageNet.ImageSize) return data;
         // Quick tests only: the whole split shrunk once by area averaging (exact box filters at 42 or 28), still uint8, a
         // thousand images at a time (the train split as float32 would be 3.3 GB).
         using (data)
@@ -79,11 +85,11 @@ public sealed class MamlMiniImageNet(MamlMiniImageNetConfig config, string outpu
             {
                 using var inner = torch.NewDisposeScope();
                 var chunk = data.Images.narrow(0, start, Math.Min(1000, data.ImageCount - start)).to(ScalarType.Float32);
-                chunks.Add(torch.nn.functional.adaptive_avg_pool2d(chunk, Config.ImageSize, Config.ImageSize).round().clamp_(0, 255).to(ScalarType.Byte).MoveToOuterDisposeScope());
+                chunks.Add(torch.nn.functional.adaptive_avg_pool2d(chunk, imageSize, imageSize).round().clamp_(0, 255).to(ScalarType.Byte).MoveToOuterDisposeScope());
             }
             var small = torch.cat(chunks, 0).MoveToOuterDisposeScope();
             var counts = Enumerable.Range(0, data.ClassCount).Select(data.Count).ToArray();
-            return new ClassIndexedDataset($"{data.Name} at {Config.ImageSize}×{Config.ImageSize}", small, data.ClassNames, counts, data.Transform);
+            return new ClassIndexedDataset($"{data.Name} at {imageSize}×{imageSize}", small, data.ClassNames, counts, data.Transform);
         }
     }
 

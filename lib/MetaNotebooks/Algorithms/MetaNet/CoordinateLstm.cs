@@ -47,18 +47,34 @@ public sealed class CoordinateLstm : nn.Module
         // gates are [P, 20] slices with a stride of 80, and d forward and backward took ~1.6× as long (`mn bench
         // metanet.episode`). Same function: z = [U V]·[x; h] + b, gates in libtorch's order (i, f, g, o).
         var bias = p[2].unsqueeze(1);
-        var first = steps[0].t();
-        // The first step starts from h = c = 0 (Chainer's LSTM has no recurrent term then): z = U·x + b, c = σ(i)·tanh(g).
-        var gates = bias.addmm(p[0], first).chunk(4, 0);
-        var c = gates[0].sigmoid() * gates[2].tanh();
-        var h = gates[3].sigmoid() * c.tanh();
+        var (h, c) = First(p[0], bias, steps[0].t());
         var weights = cat([p[0], p[1]], 1);                                   // [80, 2 + 20]
-        for (var t = 1; t < steps.size(0); t++)
-        {
-            gates = bias.addmm(weights, cat([steps[t].t(), h], 0)).chunk(4, 0);
-            c = gates[1].sigmoid() * c + gates[0].sigmoid() * gates[2].tanh();
-            h = gates[3].sigmoid() * c.tanh();
-        }
+        for (var t = 1; t < steps.size(0); t++) (h, c) = Step(weights, bias, steps[t].t(), h, c);
         return p[4].unsqueeze(1).addmm(p[3], h).squeeze(0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// One step of a coordinate-wise LSTM cell from a zero state (Chainer's LSTM has no recurrent term then):
+    /// z = U·x + b, c = σ(i)·tanh(g), h = σ(o)·tanh(c). Coordinates along the columns: x [I, P], U [4H, I], bias [4H, 1]
+    /// → h, c [H, P]. Shared with the meta-learner LSTM's first layer (Algorithms/MetaLearner).
+    /// </summary>
+    public static (Tensor H, Tensor C) First(Tensor inputWeights, Tensor bias, Tensor x)
+    {
+        var gates = bias.addmm(inputWeights, x).chunk(4, 0);
+        var c = gates[0].sigmoid() * gates[2].tanh();
+        return (gates[3].sigmoid() * c.tanh(), c);
+    }
+
+    /// <summary>
+    /// One step of a coordinate-wise LSTM cell: z = [U V]·[x; h] + b, gates in libtorch's order (i, f, g, o),
+    /// c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c'). Coordinates along the columns: weights [U V] [4H, I + H], bias
+    /// [4H, 1], x [I, P], h and c [H, P]. Every coordinate has its own state and all share the weights. Shared with the
+    /// meta-learner LSTM's first layer (Algorithms/MetaLearner).
+    /// </summary>
+    public static (Tensor H, Tensor C) Step(Tensor weights, Tensor bias, Tensor x, Tensor h, Tensor c)
+    {
+        var gates = bias.addmm(weights, cat([x, h], 0)).chunk(4, 0);
+        var next = gates[1].sigmoid() * c + gates[0].sigmoid() * gates[2].tanh();
+        return (gates[3].sigmoid() * next.tanh(), next);
     }
 }

@@ -11,6 +11,7 @@ namespace MetaNotebooks.Algorithms.MetaNet;
 /// with ε = 2⁻²³ (float32 machine epsilon). Unlike Andrychowicz et al.'s rule both features are always computed,
 /// with no branch on |g| ≥ e⁻ᵏ, so the result is a plain function the coordinate-wise networks can learn from.
 /// The result is data: it is computed without a graph (MetaNet is first order in its meta-information, spec §9.7).
+/// The meta-learner LSTM (Algorithms/MetaLearner) reads its loss and gradients through this too, with k = 10.
 /// </summary>
 public static class LogAndSign
 {
