@@ -48,6 +48,20 @@ public sealed class ProcessGroup : IDisposable
         Port = port;
     }
 
+    /// <summary>
+    /// A loopback port that is free at this moment, for a store on one machine: the ranks must all know the port before
+    /// they start, so the launcher (and a test) picks it first. Another process could take it in between; then the
+    /// rendezvous fails with a message, never hangs.
+    /// </summary>
+    public static int FreeLoopbackPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
     private IntPtr Handle => handle != IntPtr.Zero ? handle : throw new ObjectDisposedException(nameof(ProcessGroup), "This process group was destroyed.");
 
     private string Op(string name) => $"{name} (rank {Rank} of {WorldSize})";

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace MetaNotebooks.Torch.Tests;
 
@@ -12,20 +10,11 @@ public class ProcessGroupTests
 {
     private static readonly TimeSpan Short = TimeSpan.FromSeconds(20);
 
-    /// <summary>A port that was free a moment ago (rank 0's store binds it; the others must know it before they start).</summary>
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     /// <summary>Runs `body` on `world` ranks at once, each with its own group, and returns what each rank returned.</summary>
     private static T[] OnRanks<T>(int world, Func<ProcessGroup, T> body, TimeSpan? timeout = null)
     {
-        var port = FreePort();
+        var port = ProcessGroup.FreeLoopbackPort();
         var tasks = Enumerable.Range(0, world).Select(rank => Task.Factory.StartNew(() =>
         {
             using var group = new ProcessGroup("127.0.0.1", port, rank, world, timeout ?? Short, prefix: $"test-{port}");
@@ -99,7 +88,7 @@ public class ProcessGroupTests
     {
         // World of 2, only rank 0 starts: the rendezvous must give up after the timeout and say so.
         var clock = Stopwatch.StartNew();
-        var ex = Assert.Throws<TorchException>(() => new ProcessGroup("127.0.0.1", FreePort(), 0, 2, TimeSpan.FromSeconds(2)));
+        var ex = Assert.Throws<TorchException>(() => new ProcessGroup("127.0.0.1", ProcessGroup.FreeLoopbackPort(), 0, 2, TimeSpan.FromSeconds(2)));
         Assert.Contains("rank 0 of 2", ex.Operation);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"gave up after {clock.Elapsed}");
     }

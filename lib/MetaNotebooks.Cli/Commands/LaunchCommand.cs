@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using MetaNotebooks.Torch;
 using MetaNotebooks.Training;
 
 namespace MetaNotebooks.Cli.Commands;
@@ -32,7 +31,7 @@ public sealed class LaunchCommand : ICommand
     public int Run(string[] args)
     {
         var (nproc, nnodes, nodeRank, master, timeout, command) = Parse(args);
-        var (host, port) = master ?? ("127.0.0.1", FreePort());
+        var (host, port) = master ?? ("127.0.0.1", ProcessGroup.FreeLoopbackPort());
         var world = nproc * nnodes;
         var threads = Math.Max(1, Environment.ProcessorCount / nproc);
         if (command[0] == "reproduce" && !command.Contains("--threads"))
@@ -116,14 +115,6 @@ public sealed class LaunchCommand : ICommand
             if (!p.HasExited) kill(p.Id, signal);
     }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     private static (int nproc, int nnodes, int nodeRank, (string, int)? master, int timeout, string[] command) Parse(string[] args)
     {

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using MetaNotebooks.Algorithms;
 using MamlLearner = MetaNotebooks.Algorithms.Maml;
 using MetaNotebooks.Models;
@@ -17,20 +15,12 @@ namespace MetaNotebooks.Tests.Training;
 /// </summary>
 public class DataParallelTests
 {
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     /// <summary>Runs `body` on `world` ranks at once (null parallel for a world of 0: one plain process).</summary>
     private static T[] OnRanks<T>(int world, Func<DataParallel?, T> body)
     {
         if (world == 0) return [body(null)];
-        var port = FreePort();
+        var port = ProcessGroup.FreeLoopbackPort();
         var tasks = Enumerable.Range(0, world).Select(rank => Task.Factory.StartNew(() =>
         {
             using var parallel = new DataParallel(new ProcessGroup("127.0.0.1", port, rank, world, TimeSpan.FromSeconds(30), $"dp-{port}"));
