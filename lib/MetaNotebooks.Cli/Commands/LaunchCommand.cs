@@ -30,6 +30,11 @@ public sealed class LaunchCommand : ICommand
 
     public int Run(string[] args)
     {
+        if (args.Length > 0 && args[0] is "--help" or "-h" or "help")
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
         var (nproc, nnodes, nodeRank, master, timeout, command) = Parse(args);
         var (host, port) = master ?? ("127.0.0.1", ProcessGroup.FreeLoopbackPort());
         var world = nproc * nnodes;
@@ -133,7 +138,6 @@ public sealed class LaunchCommand : ICommand
         {
             switch (args[i])
             {
-                case "--help" or "-h": throw new UsageException(Usage);
                 case "--nproc": nproc = Number("--nproc", 1, 64); break;
                 case "--nnodes": nnodes = Number("--nnodes", 1, 1024); break;
                 case "--node-rank": nodeRank = Number("--node-rank", 0, 1023); break;
