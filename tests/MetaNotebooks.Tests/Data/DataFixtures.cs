@@ -9,12 +9,14 @@ namespace MetaNotebooks.Tests.Data;
 /// </summary>
 public sealed class RequiresDataFactAttribute : FactAttribute
 {
-    public RequiresDataFactAttribute(params string[] files)
+    public RequiresDataFactAttribute(params string[] files) => Skip = MissingData(files);
+
+    /// <summary>Why a test on `files` cannot run here (the files not found, and where they were looked for), or null.</summary>
+    public static string? MissingData(string[] files)
     {
         var paths = DataPaths.Default;
         var missing = files.Where(f => paths.TryFind(f) is null).ToArray();
-        if (missing.Length > 0)
-            Skip = $"needs {string.Join(", ", missing)}, not found in {string.Join(" or ", paths.Roots.Select(r => r.Directory))}";
+        return missing.Length > 0 ? $"needs {string.Join(", ", missing)}, not found in {string.Join(" or ", paths.Roots.Select(r => r.Directory))}" : null;
     }
 }
 
@@ -26,15 +28,9 @@ public sealed class SlowRequiresDataFactAttribute : FactAttribute
 {
     public const string Variable = "MN_SLOW_TESTS";
 
-    public SlowRequiresDataFactAttribute(int cpuMinutes, params string[] files)
-    {
-        var paths = DataPaths.Default;
-        var missing = files.Where(f => paths.TryFind(f) is null).ToArray();
-        if (missing.Length > 0)
-            Skip = $"needs {string.Join(", ", missing)}, not found in {string.Join(" or ", paths.Roots.Select(r => r.Directory))}";
-        else if (Environment.GetEnvironmentVariable(Variable) != "1")
-            Skip = $"about {cpuMinutes} CPU minutes: runs with {Variable}=1 (e.g. `{Variable}=1 ./mn test`)";
-    }
+    public SlowRequiresDataFactAttribute(int cpuMinutes, params string[] files) =>
+        Skip = RequiresDataFactAttribute.MissingData(files) ??
+               (Environment.GetEnvironmentVariable(Variable) == "1" ? null : $"about {cpuMinutes} CPU minutes: runs with {Variable}=1 (e.g. `{Variable}=1 ./mn test`)");
 }
 
 /// <summary>Omniglot with the default options, loaded once per test run (from data/cache, built there if absent).</summary>
